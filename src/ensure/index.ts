@@ -1,0 +1,66 @@
+import type { NamespacePaths } from '../name.js';
+import { planEnsure, type EnsureStep } from '../plan.js';
+import { findTools, type Tools } from '../tools.js';
+import { inspect } from './inspect.js';
+import { lockStateDir } from './lock.js';
+import { createMntns, makeHostMountPoint, makeStateDirPrivate, removeStaleMntns } from './mntns.js';
+import { createNetns, removeStaleNetns } from './netns.js';
+import { syncCopies, writeDefaultNsswitchConf, writeDefaultResolvConf } from './resolver.js';
+import { Undo } from './undo.js';
+
+type SetupTools = Pick<Tools, 'ip' | 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'cat' | 'flock'>;
+
+async function perform(step: EnsureStep, paths: NamespacePaths, tools: SetupTools, undo: Undo): Promise<void> {
+  switch (step) {
+    case 'make-state-dir':
+      return; // the lock made it: it is what we lock on
+    case 'make-state-dir-private':
+      return makeStateDirPrivate(paths, tools, undo);
+    case 'remove-stale-netns':
+      return removeStaleNetns(paths);
+    case 'create-netns':
+      return createNetns(paths, tools, undo);
+    case 'default-resolv-conf':
+      return writeDefaultResolvConf(paths, undo);
+    case 'default-nsswitch-conf':
+      return writeDefaultNsswitchConf(paths, undo);
+    case 'host-mount-point-resolv-conf':
+      return makeHostMountPoint('/etc/resolv.conf', 'file', undo);
+    case 'host-mount-point-nsswitch-conf':
+      return makeHostMountPoint('/etc/nsswitch.conf', 'file', undo);
+    case 'host-mount-point-nscd':
+      return makeHostMountPoint('/run/nscd', 'directory', undo);
+    case 'remove-stale-mntns':
+      return removeStaleMntns(paths, tools);
+    case 'create-mntns':
+      return createMntns(paths, tools, undo);
+  }
+}
+
+/**
+ * Brings NAME to a usable state: idempotent, safe when several callers race
+ * on first use (one makes, the others wait and find it made), and all or
+ * nothing (a failure takes back what this call made). The warm path takes
+ * no lock and runs no helper.
+ */
+export async function ensureNamespace(paths: NamespacePaths): Promise<void> {
+  if (planEnsure(inspect(paths)).length === 0) {
+    syncCopies(paths);
+    return;
+  }
+  const tools = findTools(['ip', 'nsenter', 'unshare', 'mount', 'umount', 'sh', 'cat', 'flock'] as const);
+  const undo = new Undo();
+  let release: (() => void) | undefined;
+  try {
+    release = await lockStateDir(paths, tools.flock, undo);
+    // Someone may have made it while we waited: decide again under the lock.
+    for (const step of planEnsure(inspect(paths))) await perform(step, paths, tools, undo);
+    syncCopies(paths);
+    undo.commit();
+  } catch (error) {
+    undo.rollback();
+    throw error;
+  } finally {
+    release?.();
+  }
+}

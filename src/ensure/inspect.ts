@@ -1,0 +1,77 @@
+import { readFileSync, statfsSync, statSync } from 'node:fs';
+import type { NamespacePaths } from '../name.js';
+import type { NamespaceFacts } from '../plan.js';
+
+/** statfs(2) f_type of the nsfs filesystem: what a bound /proc/PID/ns/* file shows. */
+const NSFS_MAGIC = 0x6e736673;
+
+export function isNamespaceMount(path: string): boolean {
+  try {
+    return statfsSync(path).type === NSFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** "dev:ino" names a namespace for as long as it lives; used to tie the mount namespace to it. */
+export function namespaceId(path: string): string | undefined {
+  if (!isNamespaceMount(path)) return undefined;
+  const st = statSync(path, { bigint: true });
+  return `${st.dev}:${st.ino}`;
+}
+
+/** Mount points of this process's mount namespace, from /proc/self/mountinfo (field 5, octal-escaped). */
+export function mountPoints(): Set<string> {
+  const points = new Set<string>();
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const field = line.split(' ')[4];
+    if (field) points.add(field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+  }
+  return points;
+}
+
+function readOr(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** Reads the state of NAME. The warm path ends after three stat-like calls and one small read. */
+export function inspect(paths: NamespacePaths): NamespaceFacts {
+  const netnsId = namespaceId(paths.netns);
+  const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
+  let mntns: NamespaceFacts['mntns'];
+  if (isNamespaceMount(paths.mntns)) {
+    mntns = netnsId !== undefined && readOr(paths.mntnsFor, '').trim() === netnsId ? 'current' : 'stale';
+  } else {
+    mntns = exists(paths.mntns) ? 'stale' : 'missing';
+  }
+  const resolvConf = exists(paths.resolvConf);
+  const nsswitchConf = exists(paths.nsswitchConf);
+  if (mntns === 'current') {
+    // Nothing below matters on the warm path; skip reading the mount table.
+    return { netns, stateDir: 'mounted', mntns, resolvConf, nsswitchConf, hostResolvConf: true, hostNsswitchConf: true, hostNscdDir: true };
+  }
+  const stateDir = mountPoints().has(paths.stateDir) ? 'mounted' : exists(paths.stateDir) ? 'directory' : 'missing';
+  return {
+    netns,
+    stateDir,
+    mntns,
+    resolvConf,
+    nsswitchConf,
+    hostResolvConf: exists('/etc/resolv.conf'),
+    hostNsswitchConf: exists('/etc/nsswitch.conf'),
+    hostNscdDir: exists('/run/nscd'),
+  };
+}

@@ -1,0 +1,50 @@
+import { closeSync, constants, fstatSync, mkdirSync, openSync, rmdirSync, statSync } from 'node:fs';
+import { NetnsRunError } from '../errors.js';
+import type { NamespacePaths } from '../name.js';
+import type { Undo } from './undo.js';
+
+/**
+ * First use of NAME is serialised by an exclusive flock(2) on its state
+ * directory. Node has no flock, so flock(1) takes the lock on a descriptor
+ * we pass it: the lock belongs to the open file description, which stays
+ * ours after flock(1) exits, and dies with us however we end.
+ */
+export async function lockStateDir(paths: NamespacePaths, flock: string, undo: Undo): Promise<() => void> {
+  const { execa } = await import('execa');
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    try {
+      mkdirSync(paths.stateDir, { mode: 0o755 });
+      undo.push(`remove ${paths.stateDir}`, () => rmdirSync(paths.stateDir));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new NetnsRunError(`cannot create ${paths.stateDir}: ${(error as Error).message}`);
+      }
+    }
+    const fd = openSync(paths.stateDir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    const held = fstatSync(fd);
+    if (held.uid !== 0 || (held.mode & 0o022) !== 0) {
+      closeSync(fd);
+      throw new NetnsRunError(`${paths.stateDir} is not owned by root or is writable by others; remove it and try again`);
+    }
+    const result = await execa(flock, ['--exclusive', '--wait', '60', '3'], {
+      // execa's types list only 3-9 for extra descriptors; any open fd works at run time.
+      stdio: ['ignore', 'ignore', 'pipe', fd as 3],
+      reject: false,
+      env: { PATH: '/usr/bin:/bin' },
+      extendEnv: false,
+    });
+    if (result.failed) {
+      closeSync(fd);
+      throw new NetnsRunError(`could not lock ${paths.stateDir} within 60 s: another netns-run is stuck setting up ${paths.name}`);
+    }
+    // The directory may have been removed (a failed setup rolled back) while we waited.
+    try {
+      const now = statSync(paths.stateDir);
+      if (now.dev === held.dev && now.ino === held.ino) return () => closeSync(fd);
+    } catch {
+      // gone: take it again
+    }
+    closeSync(fd);
+  }
+  throw new NetnsRunError(`${paths.stateDir} keeps changing under netns-run; try again`);
+}

@@ -1,0 +1,177 @@
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readlinkSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { NetnsRunError } from '../errors.js';
+import type { NamespacePaths } from '../name.js';
+import type { Tools } from '../tools.js';
+import { HELPER_ENV, lastLine, loadSyncRunner, runHelper } from './helper.js';
+import { isNamespaceMount, namespaceId } from './inspect.js';
+import { syncCopies } from './resolver.js';
+import type { Undo } from './undo.js';
+
+/**
+ * A nsfs file can only be bound onto a private mount: on a host where / is
+ * shared (every systemd machine) the bind fails with EINVAL otherwise. So
+ * the state directory becomes a private mount of itself, as ip netns does
+ * for /run/netns.
+ */
+export async function makeStateDirPrivate(paths: NamespacePaths, tools: Pick<Tools, 'mount' | 'umount'>, undo: Undo): Promise<void> {
+  const runSync = await loadSyncRunner();
+  await runHelper(tools.mount, ['--bind', paths.stateDir, paths.stateDir], `making ${paths.stateDir} a mount point`);
+  undo.push(`unmount ${paths.stateDir}`, () => {
+    runSync(tools.umount, ['--lazy', paths.stateDir]);
+  });
+  await runHelper(tools.mount, ['--make-private', paths.stateDir], `making ${paths.stateDir} private`);
+}
+
+/** Follows symlinks as far as they go, also when the last one dangles. */
+export function finalTarget(path: string): string {
+  let current = path;
+  for (let hops = 0; hops < 40; hops += 1) {
+    let st;
+    try {
+      st = lstatSync(current);
+    } catch {
+      return current;
+    }
+    if (!st.isSymbolicLink()) return current;
+    current = resolve(dirname(current), readlinkSync(current));
+  }
+  throw new NetnsRunError(`${path}: too many levels of symbolic links; fix it`);
+}
+
+/**
+ * A bind mount needs something to cover. Where the host has no
+ * /etc/resolv.conf (or it points at a file that does not exist, as
+ * systemd-resolved's stub does while resolved is down), an empty file is
+ * made there: to the host's resolver an empty resolv.conf means the same as
+ * none. Likewise an empty /run/nscd, so that an nscd started later on the
+ * host stays hidden too.
+ */
+export function makeHostMountPoint(path: string, kind: 'file' | 'directory', undo: Undo): void {
+  const target = finalTarget(path);
+  const parent = dirname(target);
+  let parentIsDir = false;
+  try {
+    parentIsDir = statSync(parent).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!parentIsDir) {
+    throw new NetnsRunError(`${path} leads to ${target}, whose directory ${parent} does not exist; create it or repoint ${path}`);
+  }
+  try {
+    if (kind === 'directory') {
+      mkdirSync(target, { mode: 0o755 });
+      undo.push(`remove ${target}`, () => rmdirSync(target));
+    } else {
+      closeSync(openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644));
+      undo.push(`remove ${target}`, () => unlinkSync(target));
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new NetnsRunError(`cannot create ${target} to mount over: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** A mount namespace that is no longer a mount, or was made for an older network namespace, is thrown away. */
+export async function removeStaleMntns(paths: NamespacePaths, tools: Pick<Tools, 'umount'>): Promise<void> {
+  if (isNamespaceMount(paths.mntns)) {
+    await runHelper(tools.umount, [paths.mntns], `unmounting the stale ${paths.mntns}`);
+  }
+  for (const file of [paths.mntns, paths.mntnsFor]) {
+    try {
+      unlinkSync(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new NetnsRunError(`cannot remove ${file}: ${(error as Error).message}`);
+    }
+  }
+}
+
+// Runs inside the new mount namespace, already in the target network
+// namespace, as root. Every argument is a path netns-run made or checked;
+// none comes from the caller. It reports "ready" once configured, then
+// holds the namespace open until its stdin closes.
+const SETUP_SCRIPT = `set -e
+mount=$1 umount=$2 cat=$3 name=$4 resolv=$5 nsswitch=$6 nscd=$7
+"$mount" -o bind,ro "$resolv" /etc/resolv.conf
+"$mount" -o bind,ro "$nsswitch" /etc/nsswitch.conf
+"$mount" --bind "$nscd" /run/nscd
+# Like ip netns exec: /sys describes the namespace's own interfaces.
+"$umount" --lazy /sys 2>/dev/null || true
+"$mount" -t sysfs "$name" /sys 2>/dev/null || "$mount" -t sysfs -o ro "$name" /sys
+echo ready
+exec "$cat" >/dev/null`;
+
+function inodeOf(path: string): bigint {
+  return statSync(path, { bigint: true }).ino;
+}
+
+/**
+ * Makes the auxiliary mount namespace and keeps it alive at mntns. Not with
+ * `unshare --mount=FILE`, which fails at random when itself run inside a
+ * non-initial mount namespace: a holder process makes and configures the
+ * namespace, we check it really is a new one, bind it ourselves, and let the
+ * holder go. Nothing is published before it is fully configured.
+ */
+export async function createMntns(
+  paths: NamespacePaths,
+  tools: Pick<Tools, 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'cat'>,
+  undo: Undo,
+): Promise<void> {
+  const { execa } = await import('execa');
+  const runSync = await loadSyncRunner();
+  try {
+    mkdirSync(paths.nscdDir, { mode: 0o755 });
+    undo.push(`remove ${paths.nscdDir}`, () => rmdirSync(paths.nscdDir));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NetnsRunError(`cannot create ${paths.nscdDir}: ${(error as Error).message}`);
+  }
+  undo.push('remove the resolver copies', () => {
+    for (const copy of [paths.resolvConfCopy, paths.nsswitchConfCopy]) rmSync(copy, { force: true });
+  });
+  syncCopies(paths);
+  closeSync(openSync(paths.mntns, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o444));
+  undo.push(`remove ${paths.mntns}`, () => unlinkSync(paths.mntns));
+
+  const holder = execa(
+    tools.nsenter,
+    [`--net=${paths.netns}`, '--', tools.unshare, '--mount', '--propagation', 'slave', '--',
+      tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.cat,
+      paths.name, paths.resolvConfCopy, paths.nsswitchConfCopy, paths.nscdDir],
+    { env: HELPER_ENV, extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, timeout: 30_000 },
+  );
+  try {
+    const ready = await new Promise<boolean>((resolveReady) => {
+      let seen = '';
+      holder.stdout.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes('ready\n')) resolveReady(true);
+      });
+      void holder.then(() => resolveReady(false));
+    });
+    if (!ready) {
+      const result = await holder;
+      throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: ${lastLine(String(result.stderr)) || result.shortMessage}`);
+    }
+    const pid = holder.pid!;
+    const nsFile = `/proc/${pid}/ns/mnt`;
+    // The trap behind unshare's failures: binding our own namespace instead of the new one.
+    if (inodeOf(nsFile) === inodeOf('/proc/self/ns/mnt')) {
+      throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: the helper did not get a namespace of its own`);
+    }
+    await runHelper(tools.mount, ['--bind', nsFile, paths.mntns], `keeping the mount namespace of ${paths.name} at ${paths.mntns}`);
+    undo.push(`unmount ${paths.mntns}`, () => {
+      runSync(tools.umount, [paths.mntns]);
+    });
+    writeFileSync(paths.mntnsFor, `${namespaceId(paths.netns)}\n`, { mode: 0o644 });
+    undo.push(`remove ${paths.mntnsFor}`, () => unlinkSync(paths.mntnsFor));
+  } finally {
+    holder.stdin.end();
+    if (holder.exitCode === null) {
+      const ended = await Promise.race([holder.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000))]);
+      if (!ended) holder.kill('SIGKILL');
+    }
+    await holder;
+  }
+}

@@ -1,0 +1,82 @@
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { defaultResolvConf, namespaceNsswitch } from '../defaults.js';
+import { NetnsRunError } from '../errors.js';
+import type { NamespacePaths } from '../name.js';
+import type { Undo } from './undo.js';
+
+const MAX_FILE_BYTES = 64 * 1024;
+
+function readSmall(path: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new NetnsRunError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (text.length > MAX_FILE_BYTES) throw new NetnsRunError(`${path} is larger than ${MAX_FILE_BYTES} bytes; it cannot be a resolver file, fix it`);
+  return text;
+}
+
+/** Creates a file only if it is not there: O_EXCL, never following a symlink planted in its place. */
+function createOnce(path: string, content: string, undo: Undo): void {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw new NetnsRunError(`cannot create ${path}: ${(error as Error).message}`);
+  }
+  undo.push(`remove ${path}`, () => unlinkSync(path));
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function makeDir(path: string, undo: Undo): void {
+  try {
+    mkdirSync(path, { mode: 0o755 });
+    undo.push(`remove ${path}`, () => rmdirSync(path));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NetnsRunError(`cannot create ${path}: ${(error as Error).message}`);
+  }
+}
+
+export function writeDefaultResolvConf(paths: NamespacePaths, undo: Undo): void {
+  makeDir('/etc/netns', undo);
+  makeDir(paths.etcDir, undo);
+  createOnce(paths.resolvConf, defaultResolvConf(paths.name), undo);
+}
+
+export function writeDefaultNsswitchConf(paths: NamespacePaths, undo: Undo): void {
+  makeDir('/etc/netns', undo);
+  makeDir(paths.etcDir, undo);
+  createOnce(paths.nsswitchConf, namespaceNsswitch(paths.name, readSmall('/etc/nsswitch.conf')), undo);
+}
+
+/**
+ * The mount namespace binds copies kept in the state directory, not the
+ * files in /etc/netns/NAME themselves: a bind mount pins an inode, and
+ * editors save by writing a new file and renaming it over the old one. A
+ * copy rewritten in place keeps its inode, so the next call sees the edit.
+ * Returns true when a copy changed.
+ */
+export function syncCopies(paths: NamespacePaths): boolean {
+  let changed = false;
+  for (const [source, copy] of [[paths.resolvConf, paths.resolvConfCopy], [paths.nsswitchConf, paths.nsswitchConfCopy]] as const) {
+    const wanted = readSmall(source);
+    if (wanted === undefined) throw new NetnsRunError(`${source} is missing; run the command again to recreate it with defaults`);
+    if (readSmall(copy) === wanted) continue;
+    // O_TRUNC on the existing file keeps its inode, which the bind mount holds.
+    const fd = openSync(copy, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+    try {
+      writeSync(fd, wanted);
+    } finally {
+      closeSync(fd);
+    }
+    changed = true;
+  }
+  return changed;
+}

@@ -1,0 +1,77 @@
+import { callerDirectory, checkCommandWord, checkDirectory, findCommand } from './access.js';
+import { currentIds, resolveCaller } from './caller.js';
+import { parseCommandLine, type RunRequest } from './cli.js';
+import { splitEnvironment, targetEnvironment } from './environment.js';
+import { EXIT_FAILURE, NetnsRunError, oneLine } from './errors.js';
+import { ensureNamespace } from './ensure/index.js';
+import { canExecve, execve } from './exec/execve.js';
+import { spawnAndWait } from './exec/spawn.js';
+import type { Ending } from './exec/status.js';
+import { pathsFor } from './name.js';
+import { planEntry } from './plan.js';
+import { findTools } from './tools.js';
+
+function currentDirectory(): string {
+  try {
+    return process.cwd();
+  } catch (error) {
+    throw new NetnsRunError(`the current directory is gone (${(error as NodeJS.ErrnoException).code}); cd to an existing directory and try again`);
+  }
+}
+
+/** parse -> who calls -> check what they name -> ensure the namespaces -> plan the entry -> exec. */
+async function run(request: RunRequest): Promise<Ending> {
+  const caller = resolveCaller(currentIds(), process.env);
+  const directory = callerDirectory(process.env, currentDirectory());
+  checkDirectory(directory, caller);
+  const target = targetEnvironment(process.env, caller, request.name);
+  checkCommandWord(request.command[0]!);
+  findCommand(request.command[0]!, target.PATH, directory, caller);
+  const tools = findTools(['nsenter', 'setpriv', 'env'] as const);
+
+  const paths = pathsFor(request.name);
+  await ensureNamespace(paths);
+
+  const plan = planEntry({
+    tools,
+    paths,
+    caller,
+    directory,
+    command: request.command,
+    environment: splitEnvironment(target),
+    path: canExecve() ? 'execve' : 'spawn',
+  });
+  return plan.path === 'execve' ? execve(plan) : spawnAndWait(plan);
+}
+
+function report(error: unknown): Ending {
+  if (error instanceof NetnsRunError) {
+    process.stderr.write(`netns-run: ${oneLine(error.message)}\n`);
+    return { kind: 'code', code: error.status };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`netns-run: unexpected failure: ${oneLine(message)}; please report this\n`);
+  if (process.env.NETNS_RUN_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  return { kind: 'code', code: EXIT_FAILURE };
+}
+
+/** The only place that turns what happened into how the process ends. */
+export async function main(args: readonly string[]): Promise<Ending> {
+  try {
+    const request = await parseCommandLine(args);
+    if (request.kind === 'answered') return { kind: 'code', code: 0 };
+    return await run(request);
+  } catch (error) {
+    return report(error);
+  }
+}
+
+export function end(ending: Ending): void {
+  if (ending.kind === 'signal') {
+    // Die the way the target died, so a parent's waitpid() sees the same thing.
+    process.removeAllListeners(ending.signal);
+    process.kill(process.pid, ending.signal);
+    return;
+  }
+  process.exitCode = ending.code;
+}

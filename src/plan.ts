@@ -1,0 +1,112 @@
+// Pure decisions: no I/O here, so every choice is unit-tested without root.
+// What to make follows from what exists (NamespaceFacts); how to enter and
+// exec follows from who calls and what they asked (EntryInput).
+
+import type { Caller } from './caller.js';
+import type { SplitEnvironment } from './environment.js';
+import type { NamespacePaths } from './name.js';
+import type { Tools } from './tools.js';
+
+/** What exists now, as ensure/inspect.ts reads it. */
+export interface NamespaceFacts {
+  /** /run/netns/NAME: a namespace mount, absent, or a leftover file that is no mount. */
+  readonly netns: 'mounted' | 'missing' | 'stale';
+  /** /run/netns-NAME: a mount point of its own (so nsfs files can be bound in it), a plain directory, or absent. */
+  readonly stateDir: 'mounted' | 'directory' | 'missing';
+  /** /run/netns-NAME/mntns: kept alive for this very network namespace, absent, or stale (no mount, or made for an older one). */
+  readonly mntns: 'current' | 'missing' | 'stale';
+  /** Does /etc/netns/NAME/{resolv.conf,nsswitch.conf} exist? */
+  readonly resolvConf: boolean;
+  readonly nsswitchConf: boolean;
+  /** Do the host paths the binds go over exist (for resolv.conf: after following its symlinks)? */
+  readonly hostResolvConf: boolean;
+  readonly hostNsswitchConf: boolean;
+  readonly hostNscdDir: boolean;
+}
+
+export type EnsureStep =
+  | 'remove-stale-netns'
+  | 'create-netns'
+  | 'make-state-dir'
+  | 'make-state-dir-private'
+  | 'default-resolv-conf'
+  | 'default-nsswitch-conf'
+  | 'host-mount-point-resolv-conf'
+  | 'host-mount-point-nsswitch-conf'
+  | 'host-mount-point-nscd'
+  | 'remove-stale-mntns'
+  | 'create-mntns';
+
+/**
+ * The steps that bring NAME to a usable state, in order. Empty means the warm
+ * path: nothing to make, no lock to take. A namespace made by someone else is
+ * used as it is: nothing here changes an existing one.
+ */
+export function planEnsure(facts: NamespaceFacts): EnsureStep[] {
+  const steps: EnsureStep[] = [];
+  const netnsUsable = facts.netns === 'mounted';
+  // A new network namespace makes any existing mount namespace stale: its /sys shows the old one.
+  const mntnsUsable = facts.mntns === 'current' && netnsUsable;
+  if (!mntnsUsable || !netnsUsable) {
+    if (facts.stateDir === 'missing') steps.push('make-state-dir');
+    if (facts.stateDir !== 'mounted') steps.push('make-state-dir-private');
+  }
+  if (facts.netns === 'stale') steps.push('remove-stale-netns');
+  if (!netnsUsable) steps.push('create-netns');
+  if (!facts.resolvConf) steps.push('default-resolv-conf');
+  if (!facts.nsswitchConf) steps.push('default-nsswitch-conf');
+  if (mntnsUsable) return steps;
+  if (!facts.hostResolvConf) steps.push('host-mount-point-resolv-conf');
+  if (!facts.hostNsswitchConf) steps.push('host-mount-point-nsswitch-conf');
+  if (!facts.hostNscdDir) steps.push('host-mount-point-nscd');
+  if (facts.mntns !== 'missing') steps.push('remove-stale-mntns');
+  steps.push('create-mntns');
+  return steps;
+}
+
+export type ExecPath = 'execve' | 'spawn';
+
+export interface EntryInput {
+  readonly tools: Pick<Tools, 'nsenter' | 'setpriv' | 'env'>;
+  readonly paths: NamespacePaths;
+  readonly caller: Caller;
+  /** The directory the target starts in, entered by env(1) as the caller. */
+  readonly directory: string;
+  readonly command: readonly string[];
+  readonly environment: SplitEnvironment;
+  readonly path: ExecPath;
+}
+
+/** A program to exec: argv[0] included, the environment complete. */
+export interface ExecPlan {
+  readonly file: string;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly path: ExecPath;
+}
+
+/**
+ * nsenter (root) enters both namespaces; setpriv (root) becomes the caller;
+ * env (the caller) enters the directory, restores what was kept from root,
+ * and execs the target through the caller's PATH. Each program execs the
+ * next, so on the execve path the target keeps netns-run's PID. The chdir
+ * happens after the drop and inside the mount namespace: the directory is
+ * reached with the caller's rights and getcwd() reads as in the host.
+ */
+export function planEntry(input: EntryInput): ExecPlan {
+  const { tools, paths, caller } = input;
+  const groups = caller.groups.length > 0 ? [`--groups=${caller.groups.join(',')}`] : ['--clear-groups'];
+  // Root stays root with its capabilities, as with ip netns exec; anyone
+  // else gets none, not even inheritable or ambient ones.
+  const capabilities = caller.uid === 0 ? [] : ['--inh-caps=-all', '--ambient-caps=-all'];
+  // Without execve a Node parent stays; the target must not outlive it.
+  const parentDeath = input.path === 'spawn' ? ['--pdeathsig=SIGKILL'] : [];
+  const argv = [
+    tools.nsenter, `--net=${paths.netns}`, `--mount=${paths.mntns}`, '--',
+    tools.setpriv, `--reuid=${caller.uid}`, `--regid=${caller.gid}`, ...groups, ...capabilities, ...parentDeath, '--',
+    // Node ignores SIGPIPE and SIGXFSZ for itself; the target must get them back at their defaults.
+    tools.env, '--default-signal=PIPE,XFSZ', `--chdir=${input.directory}`, '--', ...input.environment.restore,
+    ...input.command,
+  ];
+  return { file: tools.nsenter, argv, env: input.environment.helpers, path: input.path };
+}

@@ -1,0 +1,49 @@
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import which from 'which';
+import { NetnsRunError } from './errors.js';
+
+// Helpers run as root, so they come from the system's own directories,
+// never from the caller's PATH, and only if root alone can change them.
+export const TRUSTED_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
+export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'sh' | 'cat';
+
+const PACKAGES: Record<ToolName, string> = {
+  nsenter: 'util-linux',
+  setpriv: 'util-linux',
+  unshare: 'util-linux',
+  flock: 'util-linux',
+  mount: 'mount',
+  umount: 'mount',
+  ip: 'iproute2',
+  env: 'coreutils',
+  cat: 'coreutils',
+  sh: 'dash',
+};
+
+/** Only root may be able to replace it: owner root, not writable by group or others. */
+function rootOnlyWritable(path: string): boolean {
+  const st = statSync(path);
+  return st.uid === 0 && (st.mode & 0o022) === 0;
+}
+
+export function findTool(tool: ToolName): string {
+  const path = which.sync(tool, { path: TRUSTED_PATH, nothrow: true });
+  if (path === null) {
+    throw new NetnsRunError(`${tool} not found in ${TRUSTED_PATH}; install ${PACKAGES[tool]}`);
+  }
+  if (!rootOnlyWritable(path) || !rootOnlyWritable(dirname(path))) {
+    throw new NetnsRunError(`${path} can be changed by someone other than root, so netns-run will not run it as root; fix its owner and mode`);
+  }
+  return path;
+}
+
+export type Tools = Record<ToolName, string>;
+
+/** Resolves the named tools once; cheap enough for the warm path (a few stat calls each). */
+export function findTools<T extends ToolName>(names: readonly T[]): Pick<Tools, T> {
+  const found = {} as Pick<Tools, T>;
+  for (const name of names) found[name] = findTool(name);
+  return found;
+}

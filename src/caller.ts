@@ -59,11 +59,11 @@ export function identify(ids: ProcessIds, env: NodeJS.ProcessEnv): CallerIdentit
     throw new NetnsRunError('netns-run needs root to make and enter namespaces; run it as root or through sudo (see "Letting users run it" in the README)');
   }
   if (ids.uid !== 0) return { elevation: 'setuid', uid: ids.uid, gid: ids.gid, groups: ids.groups };
-  if (env.SUDO_UID !== undefined && env.SUDO_UID !== '') {
+  if (env.SUDO_UID !== undefined) {
     const uid = parseId(env.SUDO_UID, 'SUDO_UID');
-    return env.SUDO_GID ? { elevation: 'sudo', uid, gid: parseId(env.SUDO_GID, 'SUDO_GID') } : { elevation: 'sudo', uid };
+    return env.SUDO_GID !== undefined ? { elevation: 'sudo', uid, gid: parseId(env.SUDO_GID, 'SUDO_GID') } : { elevation: 'sudo', uid };
   }
-  if (env.PKEXEC_UID !== undefined && env.PKEXEC_UID !== '') {
+  if (env.PKEXEC_UID !== undefined) {
     return { elevation: 'pkexec', uid: parseId(env.PKEXEC_UID, 'PKEXEC_UID') };
   }
   return { elevation: 'root', uid: 0, gid: ids.gid, groups: ids.groups };
@@ -86,7 +86,7 @@ function lookupAccount(uid: number): Account {
   try {
     if (uid !== own) process.seteuid!(uid);
     const info = userInfo();
-    return { user: info.username, gid: info.gid, home: info.homedir, shell: info.shell ?? '/bin/sh' };
+    return { user: info.username, gid: info.gid, home: info.homedir, shell: info.shell || '/bin/sh' };
   } catch {
     throw new NetnsRunError(`uid ${uid} has no account (no passwd entry); netns-run runs commands only as a known user`);
   } finally {

@@ -34,5 +34,6 @@ export class UsageError extends NetnsRunError {
 
 /** One line, whatever the message holds: a newline in a path must not forge a second line. */
 export function oneLine(text: string): string {
-  return text.replace(/[\r\n]+/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '?');
+  // C1 controls include NEL (a line break to some readers) and CSI (a terminal escape).
+  return text.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
 }

@@ -21,6 +21,9 @@ function currentDirectory(): string {
 
 /** parse -> who calls -> check what they name -> ensure the namespaces -> plan the entry -> exec. */
 async function run(request: RunRequest): Promise<Ending> {
+  // What netns-run makes must be readable inside whatever umask the caller
+  // has; the target gets the caller's umask back.
+  const callerUmask = process.umask(0o022);
   const caller = resolveCaller(currentIds(), process.env);
   const directory = callerDirectory(process.env, currentDirectory());
   checkDirectory(directory, caller);
@@ -41,6 +44,7 @@ async function run(request: RunRequest): Promise<Ending> {
     environment: splitEnvironment(target),
     path: canExecve() ? 'execve' : 'spawn',
   });
+  process.umask(callerUmask);
   return plan.path === 'execve' ? execve(plan) : spawnAndWait(plan);
 }
 

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseCommandLine, type Request } from '../../src/cli.js';
+import { NetnsRunError, UsageError } from '../../src/errors.js';
+
+/** Runs parseCommandLine with stdout captured: --help and --version print there. */
+async function parseCapturing(args: readonly string[]): Promise<{ request: Request; stdout: string }> {
+  const write = process.stdout.write;
+  let stdout = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { request: await parseCommandLine(args), stdout };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+async function run(args: readonly string[]): Promise<{ name: string; command: readonly string[] }> {
+  const { request, stdout } = await parseCapturing(args);
+  assert.is(stdout, '', `${JSON.stringify(args)} printed to stdout`);
+  assert.is(request.kind, 'run', `${JSON.stringify(args)} was not a run request`);
+  if (request.kind !== 'run') throw new Error('unreachable');
+  return { name: request.name, command: request.command };
+}
+
+/** The error parseCommandLine throws for args; fails the test if it accepts them. */
+async function refusal(args: readonly string[]): Promise<NetnsRunError> {
+  try {
+    await parseCapturing(args);
+  } catch (error) {
+    assert.instance(error, NetnsRunError, `${JSON.stringify(args)}: not a NetnsRunError: ${String(error)}`);
+    const failure = error as NetnsRunError;
+    assert.is(failure.status, 125, `${JSON.stringify(args)}: status`);
+    assert.not.match(failure.message, /[\r\n]/, `${JSON.stringify(args)}: message is not one line`);
+    assert.ok(failure.message.length > 0);
+    return failure;
+  }
+  assert.unreachable(`accepted ${JSON.stringify(args)}`);
+  throw new Error('unreachable');
+}
+
+async function usageRefusal(args: readonly string[]): Promise<UsageError> {
+  const failure = await refusal(args);
+  assert.instance(failure, UsageError, `${JSON.stringify(args)}: not a UsageError: ${failure.message}`);
+  assert.match(failure.message, /see 'netns-run --help'$/);
+  return failure as UsageError;
+}
+
+test('NAME -- COMMAND ARGS: the command keeps its own options', async () => {
+  assert.equal(await run(['wg', '--', 'curl', '-v']), { name: 'wg', command: ['curl', '-v'] });
+});
+
+test('NAME COMMAND ARGS without --: options after the command are the command\'s', async () => {
+  assert.equal(await run(['wg', 'curl', '-v']), { name: 'wg', command: ['curl', '-v'] });
+  assert.equal(await run(['wg', 'x', '--help']), { name: 'wg', command: ['x', '--help'] });
+});
+
+test('-- before NAME', async () => {
+  assert.equal(await run(['--', 'wg', 'x']), { name: 'wg', command: ['x'] });
+});
+
+test('--help after NAME -- belongs to the command, not to netns-run', async () => {
+  assert.equal(await run(['wg', '--', '--help']), { name: 'wg', command: ['--help'] });
+  assert.equal(await run(['wg', '--', '--version']), { name: 'wg', command: ['--version'] });
+});
+
+test('only the first -- after NAME is ours; a second one is an argument', async () => {
+  assert.equal(await run(['wg', '--', 'sh', '-c', 'echo "$@"', '--', 'a']), { name: 'wg', command: ['sh', '-c', 'echo "$@"', '--', 'a'] });
+  assert.equal(await run(['wg', '--', '--', 'x']), { name: 'wg', command: ['--', 'x'] });
+});
+
+test('arguments are passed through verbatim: spaces, empty strings, newlines', async () => {
+  assert.equal(await run(['wg', '--', 'printf', '%s\n', '', 'a b', 'c\nd']), { name: 'wg', command: ['printf', '%s\n', '', 'a b', 'c\nd'] });
+});
+
+test('missing NAME', async () => {
+  const failure = await usageRefusal([]);
+  assert.match(failure.message, /NAME/);
+  await usageRefusal(['--']);
+});
+
+test('bad NAME is refused with 125 and says why', async () => {
+  for (const name of ['../x', 'a/b', '.x', 'a b', 'x'.repeat(65)]) {
+    const failure = await refusal([name, '--', 'true']);
+    assert.match(failure.message, /invalid namespace name/);
+  }
+  // After '--' a leading dash cannot be an option of ours, so it is a name, and a bad one.
+  const failure = await refusal(['--', '--help']);
+  assert.match(failure.message, /invalid namespace name "--help"/);
+});
+
+test('missing COMMAND', async () => {
+  for (const args of [['wg'], ['wg', '--']]) {
+    const failure = await usageRefusal(args);
+    assert.match(failure.message, /missing COMMAND/);
+  }
+});
+
+test('unknown option before NAME names the option', async () => {
+  const failure = await usageRefusal(['--bogus', 'wg', 'x']);
+  assert.match(failure.message, /unknown option/);
+  assert.match(failure.message, /bogus/);
+  const short = await usageRefusal(['-x', 'wg', 'y']);
+  assert.match(short.message, /unknown option/);
+});
+
+test('an option right after NAME is refused: options go before NAME', async () => {
+  for (const args of [['wg', '--bogus', '--', 'x'], ['wg', '-v'], ['wg', '--help']]) {
+    const failure = await usageRefusal(args);
+    assert.match(failure.message, /after NAME/);
+    assert.match(failure.message, new RegExp(JSON.stringify(args[1]!)));
+  }
+});
+
+test('an empty command string is refused', async () => {
+  for (const args of [['wg', '--', ''], ['wg', '', 'x']]) {
+    const failure = await usageRefusal(args);
+    assert.match(failure.message, /empty/);
+  }
+});
+
+test('--help and -h print the usage and are answered', async () => {
+  for (const flag of ['--help', '-h']) {
+    const { request, stdout } = await parseCapturing([flag]);
+    assert.equal(request, { kind: 'answered' });
+    assert.match(stdout, /Usage: netns-run \[OPTIONS\] NAME \[--\] COMMAND/);
+    assert.match(stdout, /Exit status/);
+  }
+  const { request } = await parseCapturing(['--help', 'wg', 'x']);
+  assert.equal(request, { kind: 'answered' });
+});
+
+test('--version and -V print the package version and are answered', async () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    const { request, stdout } = await parseCapturing([flag]);
+    assert.equal(request, { kind: 'answered' });
+    assert.is(stdout.trim(), pkg.version);
+  }
+});
+
+test.run();

@@ -1,0 +1,220 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Caller } from '../../src/caller.js';
+import { pathsFor } from '../../src/name.js';
+import { planEnsure, planEntry, type EntryInput, type NamespaceFacts } from '../../src/plan.js';
+
+/** A namespace netns-run made earlier and nothing has changed since: the warm path. */
+const CURRENT: NamespaceFacts = {
+  netns: 'mounted',
+  stateDir: 'mounted',
+  mntns: 'current',
+  resolvConf: true,
+  nsswitchConf: true,
+  hostResolvConf: true,
+  hostNsswitchConf: true,
+  hostNscdDir: true,
+};
+
+/** First use on a typical host: nothing of NAME exists, the host's /etc files and /run/nscd do. */
+const NOTHING: NamespaceFacts = {
+  ...CURRENT,
+  netns: 'missing',
+  stateDir: 'missing',
+  mntns: 'missing',
+  resolvConf: false,
+  nsswitchConf: false,
+};
+
+test('everything current: no steps (the warm path takes no lock)', () => {
+  assert.equal(planEnsure(CURRENT), []);
+});
+
+test('nothing exists: the full cold sequence, in order', () => {
+  assert.equal(planEnsure(NOTHING), [
+    'make-state-dir',
+    'make-state-dir-private',
+    'create-netns',
+    'default-resolv-conf',
+    'default-nsswitch-conf',
+    'create-mntns',
+  ]);
+});
+
+test('nothing exists on a host without resolv.conf, nsswitch.conf or /run/nscd: mount points are made before the mount namespace', () => {
+  assert.equal(planEnsure({ ...NOTHING, hostResolvConf: false, hostNsswitchConf: false, hostNscdDir: false }), [
+    'make-state-dir',
+    'make-state-dir-private',
+    'create-netns',
+    'default-resolv-conf',
+    'default-nsswitch-conf',
+    'host-mount-point-resolv-conf',
+    'host-mount-point-nsswitch-conf',
+    'host-mount-point-nscd',
+    'create-mntns',
+  ]);
+});
+
+test('a namespace made by someone else (ip netns add) is used, never created or removed', () => {
+  const steps = planEnsure({ ...NOTHING, netns: 'mounted' });
+  assert.equal(steps, ['make-state-dir', 'make-state-dir-private', 'default-resolv-conf', 'default-nsswitch-conf', 'create-mntns']);
+  assert.not.ok(steps.includes('create-netns'));
+  assert.not.ok(steps.includes('remove-stale-netns'));
+});
+
+test('a foreign namespace whose administrator wrote /etc/netns/NAME: only the mount namespace is made', () => {
+  assert.equal(planEnsure({ ...CURRENT, stateDir: 'missing', mntns: 'missing' }), ['make-state-dir', 'make-state-dir-private', 'create-mntns']);
+});
+
+test('a stale netns file (no mount) is removed, then the namespace created, and the old mount namespace replaced', () => {
+  assert.equal(planEnsure({ ...CURRENT, netns: 'stale', mntns: 'stale' }), [
+    'remove-stale-netns',
+    'create-netns',
+    'remove-stale-mntns',
+    'create-mntns',
+  ]);
+});
+
+test('a stale mntns alone is replaced; the network namespace is kept', () => {
+  assert.equal(planEnsure({ ...CURRENT, mntns: 'stale' }), ['remove-stale-mntns', 'create-mntns']);
+});
+
+test('a missing mntns alone is made; nothing is removed', () => {
+  assert.equal(planEnsure({ ...CURRENT, mntns: 'missing' }), ['create-mntns']);
+});
+
+test('mntns current but the network namespace is gone: recreate it and replace the mount namespace (its /sys is the old one)', () => {
+  assert.equal(planEnsure({ ...CURRENT, netns: 'missing' }), ['create-netns', 'remove-stale-mntns', 'create-mntns']);
+  assert.equal(planEnsure({ ...CURRENT, netns: 'stale' }), ['remove-stale-netns', 'create-netns', 'remove-stale-mntns', 'create-mntns']);
+});
+
+test('only resolv.conf missing: write the default, nothing else', () => {
+  assert.equal(planEnsure({ ...CURRENT, resolvConf: false }), ['default-resolv-conf']);
+  assert.equal(planEnsure({ ...CURRENT, nsswitchConf: false }), ['default-nsswitch-conf']);
+});
+
+test('state directory that exists but is no mount: made private, not made again', () => {
+  assert.equal(planEnsure({ ...CURRENT, stateDir: 'directory', mntns: 'missing' }), ['make-state-dir-private', 'create-mntns']);
+});
+
+test('missing host mount points do not matter while the mount namespace is current', () => {
+  assert.equal(planEnsure({ ...CURRENT, hostResolvConf: false, hostNsswitchConf: false, hostNscdDir: false }), []);
+});
+
+test('every plan keeps the order dependencies', () => {
+  const before = (steps: string[], a: string, b: string) => {
+    if (steps.includes(a) && steps.includes(b)) assert.ok(steps.indexOf(a) < steps.indexOf(b), `${a} after ${b} in ${steps.join(',')}`);
+  };
+  let plans = 0;
+  for (const netns of ['mounted', 'missing', 'stale'] as const)
+    for (const stateDir of ['mounted', 'directory', 'missing'] as const)
+      for (const mntns of ['current', 'missing', 'stale'] as const)
+        for (const flag of [true, false]) {
+          const steps = planEnsure({ ...CURRENT, netns, stateDir, mntns, resolvConf: flag, nsswitchConf: flag, hostResolvConf: flag, hostNsswitchConf: flag, hostNscdDir: flag });
+          plans += 1;
+          assert.equal(steps.length, new Set(steps).size, `a step twice: ${steps.join(',')}`);
+          // A usable namespace pair needs both: netns mounted and mntns current.
+          assert.is(steps.includes('create-netns'), netns !== 'mounted', `${netns}: ${steps.join(',')}`);
+          assert.is(steps.includes('create-mntns'), netns !== 'mounted' || mntns !== 'current', `${netns}/${mntns}: ${steps.join(',')}`);
+          assert.is(steps.includes('remove-stale-netns'), netns === 'stale');
+          for (const [a, b] of [
+            ['make-state-dir', 'make-state-dir-private'],
+            ['make-state-dir-private', 'create-mntns'],
+            ['remove-stale-netns', 'create-netns'],
+            ['create-netns', 'create-mntns'],
+            ['default-resolv-conf', 'create-mntns'],
+            ['default-nsswitch-conf', 'create-mntns'],
+            ['host-mount-point-resolv-conf', 'create-mntns'],
+            ['host-mount-point-nsswitch-conf', 'create-mntns'],
+            ['host-mount-point-nscd', 'create-mntns'],
+            ['remove-stale-mntns', 'create-mntns'],
+          ] as const) before(steps, a, b);
+        }
+  assert.is(plans, 54);
+});
+
+const TOOLS = { nsenter: '/usr/bin/nsenter', setpriv: '/usr/bin/setpriv', env: '/usr/bin/env' };
+const ROOT: Caller = { elevation: 'root', uid: 0, gid: 0, groups: [0], user: 'root', home: '/root', shell: '/bin/bash' };
+const ALICE: Caller = { elevation: 'sudo', uid: 1000, gid: 1001, groups: [1001, 27, 100], user: 'alice', home: '/home/alice', shell: '/bin/bash' };
+
+function input(overrides: Partial<EntryInput> = {}): EntryInput {
+  return {
+    tools: TOOLS,
+    paths: pathsFor('wg'),
+    caller: ALICE,
+    directory: '/home/alice/my dir',
+    command: ['curl', '-v', 'https://example.org'],
+    environment: { helpers: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }, restore: [] },
+    path: 'execve',
+    ...overrides,
+  };
+}
+
+test('planEntry for root: nsenter, setpriv as root with its groups and capabilities, env, command', () => {
+  const plan = planEntry(input({ caller: ROOT, directory: '/root' }));
+  assert.is(plan.file, '/usr/bin/nsenter');
+  assert.is(plan.path, 'execve');
+  assert.equal(plan.argv, [
+    '/usr/bin/nsenter', '--net=/run/netns/wg', '--mount=/run/netns-wg/mntns', '--',
+    '/usr/bin/setpriv', '--reuid=0', '--regid=0', '--groups=0', '--',
+    '/usr/bin/env', '--default-signal=PIPE,XFSZ', '--chdir=/root', '--',
+    'curl', '-v', 'https://example.org',
+  ]);
+  assert.equal(plan.env, { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' });
+});
+
+test('planEntry for a user: their uid, gid and groups, no inheritable or ambient capabilities', () => {
+  const plan = planEntry(input());
+  assert.equal(plan.argv, [
+    '/usr/bin/nsenter', '--net=/run/netns/wg', '--mount=/run/netns-wg/mntns', '--',
+    '/usr/bin/setpriv', '--reuid=1000', '--regid=1001', '--groups=1001,27,100', '--inh-caps=-all', '--ambient-caps=-all', '--',
+    '/usr/bin/env', '--default-signal=PIPE,XFSZ', '--chdir=/home/alice/my dir', '--',
+    'curl', '-v', 'https://example.org',
+  ]);
+  assert.is(plan.file, plan.argv[0]);
+});
+
+test('planEntry on the spawn path asks setpriv for SIGKILL on parent death; the execve path does not', () => {
+  const spawned = planEntry(input({ path: 'spawn' }));
+  assert.is(spawned.path, 'spawn');
+  const setprivEnd = spawned.argv.indexOf('--', spawned.argv.indexOf('/usr/bin/setpriv'));
+  assert.equal(spawned.argv.slice(spawned.argv.indexOf('/usr/bin/setpriv'), setprivEnd + 1), [
+    '/usr/bin/setpriv', '--reuid=1000', '--regid=1001', '--groups=1001,27,100', '--inh-caps=-all', '--ambient-caps=-all', '--pdeathsig=SIGKILL', '--',
+  ]);
+  assert.not.ok(planEntry(input({ path: 'execve' })).argv.some((word) => word.startsWith('--pdeathsig')));
+  assert.ok(planEntry(input({ caller: ROOT, path: 'spawn' })).argv.includes('--pdeathsig=SIGKILL'));
+});
+
+test('planEntry with no supplementary groups clears them rather than keeping root\'s', () => {
+  const argv = planEntry(input({ caller: { ...ALICE, groups: [] } })).argv;
+  assert.ok(argv.includes('--clear-groups'));
+  assert.not.ok(argv.some((word) => word.startsWith('--groups')));
+  assert.ok(argv.indexOf('--clear-groups') > argv.indexOf('/usr/bin/setpriv'));
+  assert.ok(argv.indexOf('--clear-groups') < argv.indexOf('/usr/bin/env'));
+});
+
+test('planEntry puts restore words after env\'s -- and before the command; helpers get none of them', () => {
+  const plan = planEntry(input({
+    environment: { helpers: { PATH: '/usr/bin' }, restore: ['LD_PRELOAD=/home/alice/x.so', 'TMPDIR=/home/alice/tmp'] },
+    command: ['--weird-name', '--', 'a=b'],
+  }));
+  const envAt = plan.argv.indexOf('/usr/bin/env');
+  const tail = plan.argv.slice(envAt);
+  assert.equal(tail, [
+    '/usr/bin/env', '--default-signal=PIPE,XFSZ', '--chdir=/home/alice/my dir', '--',
+    'LD_PRELOAD=/home/alice/x.so', 'TMPDIR=/home/alice/tmp',
+    '--weird-name', '--', 'a=b',
+  ]);
+  // Nothing the loader reads is before env (which runs as the caller) in argv or in the helpers' environment.
+  assert.not.ok(plan.argv.slice(0, envAt).some((word) => word.includes('LD_PRELOAD') || word.includes('TMPDIR')));
+  assert.equal(plan.env, { PATH: '/usr/bin' });
+});
+
+test('planEntry uses the namespace\'s own paths and the tools it was given', () => {
+  const plan = planEntry(input({ paths: pathsFor('vpn.0'), tools: { nsenter: '/sbin/nsenter', setpriv: '/bin/setpriv', env: '/bin/env' } }));
+  assert.equal(plan.argv.slice(0, 5), ['/sbin/nsenter', '--net=/run/netns/vpn.0', '--mount=/run/netns-vpn.0/mntns', '--', '/bin/setpriv']);
+  assert.is(plan.file, '/sbin/nsenter');
+  assert.ok(plan.argv.includes('/bin/env'));
+});
+
+test.run();

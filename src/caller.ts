@@ -94,14 +94,22 @@ function lookupAccount(uid: number): Account {
   }
 }
 
-/** The supplementary groups a login of `user` gets, computed by initgroups(3) in the host. */
+/**
+ * The supplementary groups a login of `user` gets, computed by initgroups(3)
+ * in the host. Node's getgroups() always adds the effective gid, so it is
+ * read while the effective gid is the user's own: otherwise root's group 0
+ * would slip into the caller's groups.
+ */
 function loginGroups(user: string, gid: number): number[] {
-  const saved = process.getgroups!();
+  const savedGroups = process.getgroups!();
+  const savedEgid = process.getegid!();
   try {
     (process as unknown as { initgroups(user: string, group: number): void }).initgroups(user, gid);
+    process.setegid!(gid);
     return process.getgroups!();
   } finally {
-    process.setgroups!(saved);
+    process.setegid!(savedEgid);
+    process.setgroups!(savedGroups);
   }
 }
 

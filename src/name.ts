@@ -29,7 +29,7 @@ export interface NamespacePaths {
   readonly stateDir: string;
   /** The auxiliary mount namespace, kept alive by a bind mount. */
   readonly mntns: string;
-  /** Records which network namespace the mount namespace was made for ("dev:ino"). */
+  /** Records which network namespace the mount namespace was made for (see namespaceId). */
   readonly mntnsFor: string;
   /** Present when netns-run created the network namespace (so only then may it remove it). */
   readonly createdMarker: string;

@@ -22,11 +22,17 @@ function exists(path: string): boolean {
   }
 }
 
-/** "dev:ino" names a namespace for as long as it lives; used to tie the mount namespace to it. */
+/**
+ * Names a namespace, to tie the mount namespace to it. The kernel hands a
+ * freed namespace's inode number to the next one, so dev:ino alone would
+ * take a recreated namespace for the old one; nsfs stamps the inode's ctime
+ * when it is made, and the mount keeps that inode, so the three together
+ * stay the same exactly as long as the namespace does.
+ */
 export function namespaceId(path: string): string | undefined {
   if (!isNamespaceMount(path)) return undefined;
   const st = statSync(path, { bigint: true });
-  return `${st.dev}:${st.ino}`;
+  return `${st.dev}:${st.ino}:${st.ctimeNs}`;
 }
 
 /** Mount points of this process's mount namespace, from /proc/self/mountinfo (field 5, octal-escaped). */

@@ -169,7 +169,7 @@ export async function createMntns(
   } finally {
     holder.stdin.end();
     if (holder.exitCode === null) {
-      const ended = await Promise.race([holder.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000))]);
+      const ended = await Promise.race([holder.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000).unref())]);
       if (!ended) holder.kill('SIGKILL');
     }
     await holder;

@@ -7,13 +7,14 @@ import { NetnsRunError } from './errors.js';
 // never from the caller's PATH, and only if root alone can change them.
 export const TRUSTED_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'sh' | 'cat';
+export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'sh' | 'cat';
 
 const PACKAGES: Record<ToolName, string> = {
   nsenter: 'util-linux',
   setpriv: 'util-linux',
   unshare: 'util-linux',
   flock: 'util-linux',
+  taskset: 'util-linux',
   mount: 'mount',
   umount: 'mount',
   ip: 'iproute2',

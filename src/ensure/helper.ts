@@ -6,7 +6,8 @@ export const HELPER_ENV: Readonly<Record<string, string>> = { PATH: TRUSTED_PATH
 
 /** The last line a failed helper printed: usually the one that says why. */
 export function lastLine(text: string): string {
-  const lines = text.trim().split('\n').filter(Boolean);
+  // mount(8) ends its failures with a pointer to dmesg; the reason is the line before.
+  const lines = text.trim().split('\n').filter((line) => line.trim() && !/dmesg\(1\) may have more information/.test(line));
   return oneLine(lines[lines.length - 1] ?? '');
 }
 

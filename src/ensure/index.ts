@@ -8,7 +8,7 @@ import { createNetns, removeStaleNetns } from './netns.js';
 import { syncCopies, writeDefaultNsswitchConf, writeDefaultResolvConf } from './resolver.js';
 import { Undo } from './undo.js';
 
-type SetupTools = Pick<Tools, 'ip' | 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'cat' | 'flock'>;
+type SetupTools = Pick<Tools, 'ip' | 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'cat' | 'flock' | 'taskset'>;
 
 async function perform(step: EnsureStep, paths: NamespacePaths, tools: SetupTools, undo: Undo): Promise<void> {
   switch (step) {
@@ -48,7 +48,7 @@ export async function ensureNamespace(paths: NamespacePaths): Promise<void> {
     syncCopies(paths);
     return;
   }
-  const tools = findTools(['ip', 'nsenter', 'unshare', 'mount', 'umount', 'sh', 'cat', 'flock'] as const);
+  const tools = findTools(['ip', 'nsenter', 'unshare', 'mount', 'umount', 'sh', 'cat', 'flock', 'taskset'] as const);
   const undo = new Undo();
   let release: (() => void) | undefined;
   try {

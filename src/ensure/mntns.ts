@@ -1,4 +1,4 @@
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readlinkSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
@@ -107,19 +107,77 @@ function inodeOf(path: string): bigint {
   return statSync(path, { bigint: true }).ino;
 }
 
+/** The CPUs this process may run on, from Cpus_allowed_list ("0-3,8"). */
+export function allowedCpus(statusText: string): number[] {
+  const list = /^Cpus_allowed_list:\s*(\S+)/m.exec(statusText)?.[1] ?? '';
+  const cpus: number[] = [];
+  for (const part of list.split(',')) {
+    const [from, to] = part.split('-').map(Number);
+    if (from === undefined || Number.isNaN(from)) continue;
+    for (let cpu = from; cpu <= (to ?? from) && cpus.length < 1024; cpu += 1) cpus.push(cpu);
+  }
+  return cpus;
+}
+
+type HolderTools = Pick<Tools, 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'cat' | 'taskset'>;
+
+/**
+ * One try: a holder makes and configures the namespace, we bind it, the
+ * holder goes. Returns false when only the bind was refused (see below), so
+ * that the caller can try again elsewhere; throws on any other failure.
+ */
+async function tryHoldAndBind(paths: NamespacePaths, tools: HolderTools, cpu: number | undefined): Promise<boolean> {
+  const { execa } = await import('execa');
+  const chain = [`--net=${paths.netns}`, '--', tools.unshare, '--mount', '--propagation', 'slave', '--',
+    tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.cat,
+    paths.name, paths.resolvConfCopy, paths.nsswitchConfCopy, paths.nscdDir];
+  const [file, args] = cpu === undefined ? [tools.nsenter, chain] : [tools.taskset, ['--cpu-list', String(cpu), tools.nsenter, ...chain]];
+  const holder = execa(file, args, { env: HELPER_ENV, extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, timeout: 30_000 });
+  try {
+    const ready = await new Promise<boolean>((resolveReady) => {
+      let seen = '';
+      holder.stdout.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes('ready\n')) resolveReady(true);
+      });
+      void holder.then(() => resolveReady(false));
+    });
+    if (!ready) {
+      const result = await holder;
+      throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: ${lastLine(String(result.stderr)) || result.shortMessage}`);
+    }
+    const nsFile = `/proc/${holder.pid}/ns/mnt`;
+    // The trap behind unshare --mount=FILE's failures: binding our own namespace instead of the new one.
+    if (inodeOf(nsFile) === inodeOf('/proc/self/ns/mnt')) {
+      throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: the helper did not get a namespace of its own`);
+    }
+    const bind = await execa(tools.mount, ['--bind', nsFile, paths.mntns], { env: HELPER_ENV, extendEnv: false, reject: false, stdin: 'ignore' });
+    return !bind.failed;
+  } finally {
+    holder.stdin.end();
+    if (holder.exitCode === null) {
+      const ended = await Promise.race([holder.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000).unref())]);
+      if (!ended) holder.kill('SIGKILL');
+    }
+    await holder;
+  }
+}
+
 /**
  * Makes the auxiliary mount namespace and keeps it alive at mntns. Not with
  * `unshare --mount=FILE`, which fails at random when itself run inside a
  * non-initial mount namespace: a holder process makes and configures the
  * namespace, we check it really is a new one, bind it ourselves, and let the
  * holder go. Nothing is published before it is fully configured.
+ *
+ * The kernel refuses (EINVAL) to bind a mount namespace that looks older
+ * than the binder's own, to prevent loops, and it judges age by namespace
+ * ids that it hands out in per-CPU batches. Run from inside a container, a
+ * holder on one CPU can get an id below the container's, again and again,
+ * while one on another CPU gets a higher one. So a refused bind is tried
+ * again with the holder pinned to each CPU we may use.
  */
-export async function createMntns(
-  paths: NamespacePaths,
-  tools: Pick<Tools, 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'cat'>,
-  undo: Undo,
-): Promise<void> {
-  const { execa } = await import('execa');
+export async function createMntns(paths: NamespacePaths, tools: HolderTools, undo: Undo): Promise<void> {
   const runSync = await loadSyncRunner();
   try {
     mkdirSync(paths.nscdDir, { mode: 0o755 });
@@ -134,44 +192,19 @@ export async function createMntns(
   closeSync(openSync(paths.mntns, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o444));
   undo.push(`remove ${paths.mntns}`, () => unlinkSync(paths.mntns));
 
-  const holder = execa(
-    tools.nsenter,
-    [`--net=${paths.netns}`, '--', tools.unshare, '--mount', '--propagation', 'slave', '--',
-      tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.cat,
-      paths.name, paths.resolvConfCopy, paths.nsswitchConfCopy, paths.nscdDir],
-    { env: HELPER_ENV, extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, timeout: 30_000 },
-  );
-  try {
-    const ready = await new Promise<boolean>((resolveReady) => {
-      let seen = '';
-      holder.stdout.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (seen.includes('ready\n')) resolveReady(true);
+  const attempts: (number | undefined)[] = [undefined, ...allowedCpus(readFileSync('/proc/self/status', 'utf8'))];
+  for (const cpu of attempts) {
+    if (await tryHoldAndBind(paths, tools, cpu)) {
+      undo.push(`unmount ${paths.mntns}`, () => {
+        runSync(tools.umount, [paths.mntns]);
       });
-      void holder.then(() => resolveReady(false));
-    });
-    if (!ready) {
-      const result = await holder;
-      throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: ${lastLine(String(result.stderr)) || result.shortMessage}`);
+      writeFileSync(paths.mntnsFor, `${namespaceId(paths.netns)}\n`, { mode: 0o644 });
+      undo.push(`remove ${paths.mntnsFor}`, () => unlinkSync(paths.mntnsFor));
+      return;
     }
-    const pid = holder.pid!;
-    const nsFile = `/proc/${pid}/ns/mnt`;
-    // The trap behind unshare's failures: binding our own namespace instead of the new one.
-    if (inodeOf(nsFile) === inodeOf('/proc/self/ns/mnt')) {
-      throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: the helper did not get a namespace of its own`);
-    }
-    await runHelper(tools.mount, ['--bind', nsFile, paths.mntns], `keeping the mount namespace of ${paths.name} at ${paths.mntns}`);
-    undo.push(`unmount ${paths.mntns}`, () => {
-      runSync(tools.umount, [paths.mntns]);
-    });
-    writeFileSync(paths.mntnsFor, `${namespaceId(paths.netns)}\n`, { mode: 0o644 });
-    undo.push(`remove ${paths.mntnsFor}`, () => unlinkSync(paths.mntnsFor));
-  } finally {
-    holder.stdin.end();
-    if (holder.exitCode === null) {
-      const ended = await Promise.race([holder.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000).unref())]);
-      if (!ended) holder.kill('SIGKILL');
-    }
-    await holder;
   }
+  throw new NetnsRunError(
+    `the kernel refused to keep the mount namespace of ${paths.name} at ${paths.mntns} (tried ${attempts.length} times); ` +
+      'if netns-run runs in a container or a service with its own mount namespace, run it in the host\'s',
+  );
 }

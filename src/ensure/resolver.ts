@@ -6,20 +6,21 @@ import type { Undo } from './undo.js';
 
 const MAX_FILE_BYTES = 64 * 1024;
 
-function readSmall(path: string): string | undefined {
-  let text: string;
+/** Bytes, not text: a resolver file is passed through exactly, whatever its encoding. */
+function readSmall(path: string): Buffer | undefined {
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new NetnsRunError(`cannot read ${path}: ${(error as Error).message}`);
   }
-  if (text.length > MAX_FILE_BYTES) throw new NetnsRunError(`${path} is larger than ${MAX_FILE_BYTES} bytes; it cannot be a resolver file, fix it`);
-  return text;
+  if (bytes.byteLength > MAX_FILE_BYTES) throw new NetnsRunError(`${path} is larger than ${MAX_FILE_BYTES} bytes; it cannot be a resolver file, fix it`);
+  return bytes;
 }
 
 /** Creates a file only if it is not there: O_EXCL, never following a symlink planted in its place. */
-function createOnce(path: string, content: string, undo: Undo): void {
+function createOnce(path: string, content: string | Buffer, undo: Undo): void {
   let fd: number;
   try {
     fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
@@ -53,7 +54,9 @@ export function writeDefaultResolvConf(paths: NamespacePaths, undo: Undo): void 
 export function writeDefaultNsswitchConf(paths: NamespacePaths, undo: Undo): void {
   makeDir('/etc/netns', undo);
   makeDir(paths.etcDir, undo);
-  createOnce(paths.nsswitchConf, namespaceNsswitch(paths.name, readSmall('/etc/nsswitch.conf')), undo);
+  // latin1 maps every byte to one character and back: the host's bytes pass through unchanged.
+  const host = readSmall('/etc/nsswitch.conf')?.toString('latin1');
+  createOnce(paths.nsswitchConf, Buffer.from(namespaceNsswitch(paths.name, host), 'latin1'), undo);
 }
 
 /**
@@ -68,7 +71,7 @@ export function syncCopies(paths: NamespacePaths): boolean {
   for (const [source, copy] of [[paths.resolvConf, paths.resolvConfCopy], [paths.nsswitchConf, paths.nsswitchConfCopy]] as const) {
     const wanted = readSmall(source);
     if (wanted === undefined) throw new NetnsRunError(`${source} is missing; run the command again to recreate it with defaults`);
-    if (readSmall(copy) === wanted) continue;
+    if (readSmall(copy)?.equals(wanted)) continue;
     // O_TRUNC on the existing file keeps its inode, which the bind mount holds.
     const fd = openSync(copy, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
     try {

@@ -30,7 +30,7 @@ function createOnce(path: string, content: string | Buffer, undo: Undo): void {
   }
   undo.push(`remove ${path}`, () => unlinkSync(path));
   try {
-    writeSync(fd, content);
+    writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
   } finally {
     closeSync(fd);
   }

@@ -45,6 +45,8 @@ export function targetEnvironment(env: NodeJS.ProcessEnv, caller: Caller, name: 
   out.USER = caller.user;
   out.LOGNAME = caller.user;
   out.SHELL = caller.shell;
+  // sudo points MAIL at root's mailbox; login(1) would have set the caller's.
+  if (out.MAIL !== undefined) out.MAIL = `/var/mail/${caller.user}`;
   out.NETNS_RUN_NAME = name;
   return out;
 }

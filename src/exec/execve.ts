@@ -1,5 +1,6 @@
 import { NetnsRunError } from '../errors.js';
 import type { ExecPlan } from '../plan.js';
+import { blockingStdio } from './stdio.js';
 
 type Execve = (file: string, args: readonly string[], env: Readonly<Record<string, string>>) => never;
 
@@ -14,6 +15,7 @@ export function canExecve(): boolean {
  */
 export function execve(plan: ExecPlan): never {
   const run = (process as unknown as { execve: Execve }).execve;
+  blockingStdio();
   try {
     return run(plan.file, plan.argv, plan.env);
   } catch (error) {

@@ -47,6 +47,12 @@ test('targetEnvironment sets HOME, USER, LOGNAME, SHELL from the caller and NETN
   assert.is(target.NETNS_RUN_NAME, 'wg');
 });
 
+test("targetEnvironment points MAIL at the caller's mailbox, not root's, and adds none where there was none", () => {
+  assert.is(targetEnvironment(SUDO_ENV, ALICE, 'wg').MAIL, '/var/mail/alice');
+  const { MAIL: _mail, ...withoutMail } = SUDO_ENV;
+  assert.not.ok('MAIL' in targetEnvironment(withoutMail, ALICE, 'wg'));
+});
+
 test('targetEnvironment sets them also when the caller\'s environment lacks them', () => {
   const target = targetEnvironment({}, ALICE, 'vpn0');
   assert.equal(target, { HOME: '/home/alice', USER: 'alice', LOGNAME: 'alice', SHELL: '/bin/zsh', NETNS_RUN_NAME: 'vpn0' });
@@ -59,7 +65,6 @@ test('targetEnvironment keeps everything else unchanged, LD_* included, and leav
   assert.is(target.PATH, SUDO_ENV.PATH);
   assert.is(target.TERM, 'xterm-256color');
   assert.is(target.LANG, 'C.UTF-8');
-  assert.is(target.MAIL, '/var/mail/root');
   assert.is(target.LD_PRELOAD, '/x.so');
   assert.is(target.EMPTY, '');
   assert.is(target.WEIRD, 'a=b\nc');

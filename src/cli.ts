@@ -2,11 +2,43 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
 import { checkName } from './name.js';
 
-/** What the caller asked for, as parsed from the command line and nothing else. */
+// The management actions are options, not words: a namespace may be called
+// "list" or "down", but no name can start with '-', so `netns-run --down wg`
+// and `netns-run down -- cmd` can never be mistaken for each other.
+
+/** Run COMMAND (or, with none, the caller's shell) in NAME. */
 export interface RunRequest {
   readonly kind: 'run';
   readonly name: string;
+  /** Empty: start the caller's shell. */
   readonly command: readonly string[];
+}
+
+export interface ListRequest {
+  readonly kind: 'list';
+  readonly json: boolean;
+}
+
+export interface StatusRequest {
+  readonly kind: 'status';
+  readonly name: string;
+  readonly json: boolean;
+}
+
+export interface EnsureRequest {
+  readonly kind: 'ensure';
+  readonly name: string;
+}
+
+export interface DownRequest {
+  readonly kind: 'down';
+  readonly name: string;
+  readonly force: boolean;
+}
+
+export interface UnitRequest {
+  readonly kind: 'unit';
+  readonly name: string;
 }
 
 /** --help and --version were answered by yargs; nothing is left to do. */
@@ -14,18 +46,70 @@ export interface AnsweredRequest {
   readonly kind: 'answered';
 }
 
-export type Request = RunRequest | AnsweredRequest;
+export type Request = RunRequest | ListRequest | StatusRequest | EnsureRequest | DownRequest | UnitRequest | AnsweredRequest;
 
-const USAGE = `Usage: $0 [OPTIONS] NAME [--] COMMAND [ARGS...]
+const USAGE = `Usage:
+  $0 [--] NAME [--] [COMMAND [ARGS...]]
+  $0 --list [--json]
+  $0 --status NAME [--json]
+  $0 --ensure NAME
+  $0 --down NAME [--force]
+  $0 --unit NAME
 
 Run COMMAND inside the network namespace NAME (/run/netns/NAME) as yourself:
 your uid, gids and current directory, with NAME's own resolv.conf and
 nsswitch.conf, so that name lookups stay inside the namespace too. The
-namespace is made on first use. Everything after NAME belongs to COMMAND.`;
+namespace is made on first use. Without COMMAND, your shell starts there.
+Options go before NAME; everything after NAME belongs to COMMAND.`;
+
+/** Every option, for the typo suggestions and for the tests that keep help, man page and completions alike. */
+export const OPTIONS = ['help', 'version', 'list', 'json', 'status', 'ensure', 'down', 'force', 'unit'] as const;
+const ACTIONS = ['list', 'status', 'ensure', 'down', 'unit'] as const;
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/** Edit distance counting a swap of neighbours as one edit ("lsit" is one from "list"): small strings only. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i += 1) {
+    for (let j = 1; j <= b.length; j += 1) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+export function suggestOption(unknown: string): string | undefined {
+  const word = unknown.replace(/^-+/, '');
+  let best: { option: string; cost: number } | undefined;
+  for (const option of OPTIONS) {
+    const cost = distance(word, option);
+    if (cost <= (option.length >= 4 ? 2 : 1) && (!best || cost < best.cost)) best = { option, cost };
+  }
+  return best && `--${best.option}`;
+}
+
+function unknownOption(message: string): UsageError {
+  const unknown = /^Unknown arguments?: (.*)$/.exec(message)?.[1]?.split(', ')[0];
+  if (unknown === undefined) return new UsageError(message);
+  const shown = unknown.length === 1 ? `-${unknown}` : `--${unknown}`;
+  const suggestion = suggestOption(unknown);
+  return new UsageError(`unknown option ${shown}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
+}
+
+/** yargs' own wording, turned into ours. */
+function usageFailure(message: string): UsageError {
+  if (/^Unknown argument/.test(message)) return unknownOption(message);
+  const missing = /^Not enough arguments following: (\w+)/.exec(message)?.[1];
+  if (missing) return new UsageError(`--${missing} needs a namespace NAME`);
+  const exclusive = /^Arguments (\w+) and (\w+) are mutually exclusive/.exec(message);
+  if (exclusive) return new UsageError(`--${exclusive[1]} and --${exclusive[2]} cannot be used together`);
+  return new UsageError(message);
 }
 
 /**
@@ -39,11 +123,21 @@ export async function parseCommandLine(args: readonly string[]): Promise<Request
   const parser = yargs([...args])
     .scriptName('netns-run')
     .usage(USAGE)
+    .option('list', { alias: 'l', type: 'boolean', description: 'list the namespaces in /run/netns and their state' })
+    .option('status', { type: 'string', requiresArg: true, description: 'show the state of NAME and why it is not usable', defaultDescription: undefined })
+    .option('ensure', { type: 'string', requiresArg: true, description: 'make NAME and its mount namespace, run nothing' })
+    .option('down', { type: 'string', requiresArg: true, description: 'tear NAME down (the network namespace only if netns-run made it)' })
+    .option('force', { type: 'boolean', description: 'with --down: delete the network namespace even if netns-run did not make it' })
+    .option('unit', { type: 'string', requiresArg: true, description: 'print a systemd drop-in confining a service to NAME' })
+    .option('json', { type: 'boolean', description: 'with --list or --status: print JSON' })
+    .conflicts({ list: ['status', 'ensure', 'down', 'unit'], status: ['ensure', 'down', 'unit'], ensure: ['down', 'unit'], down: ['unit'] })
     .example('$0 wg -- curl ifconfig.me', 'fetch a page through the namespace wg')
     .example('sudo $0 wg -- id', 'as a user through sudo: prints your own ids')
-    .example("alias wgcurl='netns-run wg -- curl'", 'a shell alias')
+    .example('sudo $0 wg', 'a shell in wg ($NETNS_RUN_NAME is set for a prompt)')
+    .example("alias wgcurl='sudo netns-run wg -- curl'", 'a shell alias')
     .example('ExecStart=/usr/bin/netns-run wg -- /usr/bin/transmission-daemon -f', 'a systemd service')
-    .epilog('Exit status: the command\'s own; 125 if netns-run fails, 126 if COMMAND cannot be executed, 127 if it is not found.\nSee netns-run(1).')
+    .example('$0 --list', 'the namespaces and their state')
+    .epilog("Exit status: the command's own; 125 if netns-run fails, 126 if COMMAND cannot be executed, 127 if it is not found; --status: 0 if usable, 1 if not.\nSee netns-run(1).")
     .parserConfiguration({ 'halt-at-non-option': true, 'populate--': true })
     .strictOptions()
     .help('help')
@@ -56,9 +150,26 @@ export async function parseCommandLine(args: readonly string[]): Promise<Request
       failure = message || error?.message || 'invalid command line';
     });
   const argv = await parser.parseAsync();
-  if (failure !== undefined) throw new UsageError(failure.replace(/^Unknown arguments?: /, 'unknown option: '));
+  if (failure !== undefined) throw usageFailure(failure);
   if (argv.help || argv.version) return { kind: 'answered' };
-  return toRunRequest((argv['--'] as string[] | undefined) ?? []);
+  const rest = (argv['--'] as string[] | undefined) ?? [];
+  const action = ACTIONS.find((key) => argv[key] !== undefined && argv[key] !== false);
+  if (argv.json && action !== 'list' && action !== 'status') throw new UsageError('--json goes with --list or --status');
+  if (argv.force && action !== 'down') throw new UsageError('--force goes with --down');
+  if (action === undefined) return toRunRequest(rest);
+  if (rest.length > 0) throw new UsageError(`--${action} takes no command (unexpected ${JSON.stringify(rest[0])})`);
+  switch (action) {
+    case 'list':
+      return { kind: 'list', json: Boolean(argv.json) };
+    case 'status':
+      return { kind: 'status', name: checkName(String(argv.status)), json: Boolean(argv.json) };
+    case 'ensure':
+      return { kind: 'ensure', name: checkName(String(argv.ensure)) };
+    case 'down':
+      return { kind: 'down', name: checkName(String(argv.down)), force: Boolean(argv.force) };
+    case 'unit':
+      return { kind: 'unit', name: checkName(String(argv.unit)) };
+  }
 }
 
 function toRunRequest(rest: readonly string[]): RunRequest {
@@ -69,7 +180,6 @@ function toRunRequest(rest: readonly string[]): RunRequest {
   if (after[0] !== '--' && after[0]?.startsWith('-')) {
     throw new UsageError(`unexpected option ${JSON.stringify(after[0])} after NAME: options go before NAME, the command after '--'`);
   }
-  if (command.length === 0) throw new UsageError(`missing COMMAND: netns-run ${name} -- COMMAND [ARGS...]`);
   if (command[0] === '') throw new UsageError('COMMAND is an empty string');
   return { kind: 'run', name, command };
 }

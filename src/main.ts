@@ -1,15 +1,21 @@
 import { callerDirectory, checkCommandWord, checkDirectory, findCommand } from './access.js';
-import { currentIds, resolveCaller } from './caller.js';
-import { parseCommandLine, type RunRequest } from './cli.js';
+import { currentIds, identify, resolveCaller, type Elevation } from './caller.js';
+import { parseCommandLine, type Request, type RunRequest } from './cli.js';
+import { formatList, listNamespaces } from './commands/list.js';
+import { formatStatus, status } from './commands/status.js';
+import { dropIn } from './commands/unit.js';
 import { splitEnvironment, targetEnvironment } from './environment.js';
 import { EXIT_FAILURE, NetnsRunError, oneLine } from './errors.js';
 import { ensureNamespace } from './ensure/index.js';
+import { tearDown } from './ensure/teardown.js';
 import { canExecve, execve } from './exec/execve.js';
 import { spawnAndWait } from './exec/spawn.js';
 import type { Ending } from './exec/status.js';
 import { pathsFor } from './name.js';
 import { planEntry } from './plan.js';
 import { findTools } from './tools.js';
+
+const OK: Ending = { kind: 'code', code: 0 };
 
 function currentDirectory(): string {
   try {
@@ -28,8 +34,10 @@ async function run(request: RunRequest): Promise<Ending> {
   const directory = callerDirectory(process.env, currentDirectory());
   checkDirectory(directory, caller);
   const target = targetEnvironment(process.env, caller, request.name);
-  checkCommandWord(request.command[0]!);
-  findCommand(request.command[0]!, target.PATH, directory, caller);
+  // No command: the caller's own shell, as `sudo -s` starts it.
+  const command = request.command.length > 0 ? request.command : [caller.shell];
+  checkCommandWord(command[0]!);
+  findCommand(command[0]!, target.PATH, directory, caller);
   const tools = findTools(['nsenter', 'setpriv', 'env'] as const);
 
   const paths = pathsFor(request.name);
@@ -40,12 +48,56 @@ async function run(request: RunRequest): Promise<Ending> {
     paths,
     caller,
     directory,
-    command: request.command,
+    command,
     environment: splitEnvironment(target),
     path: canExecve() ? 'execve' : 'spawn',
   });
   process.umask(callerUmask);
   return plan.path === 'execve' ? execve(plan) : spawnAndWait(plan);
+}
+
+/** How this process is privileged, without failing when it is not. */
+function privilege(): Elevation | 'none' {
+  try {
+    return identify(currentIds(), process.env).elevation;
+  } catch {
+    return 'none';
+  }
+}
+
+function print(text: string): void {
+  process.stdout.write(text);
+}
+
+async function perform(request: Exclude<Request, { kind: 'answered' }>): Promise<Ending> {
+  switch (request.kind) {
+    case 'run':
+      return run(request);
+    case 'list': {
+      const rows = listNamespaces(process.geteuid!());
+      print(request.json ? `${JSON.stringify(rows, null, 2)}\n` : formatList(rows));
+      return OK;
+    }
+    case 'status': {
+      const paths = pathsFor(request.name);
+      const report = status(paths, privilege());
+      print(request.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, paths));
+      return { kind: 'code', code: report.usable ? 0 : 1 };
+    }
+    case 'ensure':
+      process.umask(0o022);
+      resolveCaller(currentIds(), process.env);
+      await ensureNamespace(pathsFor(request.name));
+      return OK;
+    case 'down': {
+      resolveCaller(currentIds(), process.env);
+      for (const note of await tearDown(pathsFor(request.name), request.force)) process.stderr.write(`netns-run: ${note}\n`);
+      return OK;
+    }
+    case 'unit':
+      print(dropIn(request.name));
+      return OK;
+  }
 }
 
 function report(error: unknown): Ending {
@@ -63,8 +115,8 @@ function report(error: unknown): Ending {
 export async function main(args: readonly string[]): Promise<Ending> {
   try {
     const request = await parseCommandLine(args);
-    if (request.kind === 'answered') return { kind: 'code', code: 0 };
-    return await run(request);
+    if (request.kind === 'answered') return OK;
+    return await perform(request);
   } catch (error) {
     return report(error);
   }

@@ -4,7 +4,7 @@ import { NetnsRunError } from './errors.js';
 // is deliberately narrower than what iproute2 accepts: no slash, no dot-dot,
 // no leading dash (it would read as an option), nothing a shell or a
 // mountinfo line would need to escape.
-const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 export const NAME_MAX_LENGTH = 64;
 
 export function checkName(name: string): string {

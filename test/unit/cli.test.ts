@@ -93,11 +93,33 @@ test('bad NAME is refused with 125 and says why', async () => {
   assert.match(failure.message, /invalid namespace name "--help"/);
 });
 
-test('missing COMMAND', async () => {
+test('no COMMAND means the caller\'s shell: an empty command, with or without --', async () => {
   for (const args of [['wg'], ['wg', '--']]) {
-    const failure = await usageRefusal(args);
-    assert.match(failure.message, /missing COMMAND/);
+    assert.equal(await parseCommandLine(args), { kind: 'run', name: 'wg', command: [] });
   }
+});
+
+test('management actions take NAME as their value and refuse a command', async () => {
+  assert.equal(await parseCommandLine(['--list']), { kind: 'list', json: false });
+  assert.equal(await parseCommandLine(['-l', '--json']), { kind: 'list', json: true });
+  assert.equal(await parseCommandLine(['--status', 'wg', '--json']), { kind: 'status', name: 'wg', json: true });
+  assert.equal(await parseCommandLine(['--ensure', 'wg']), { kind: 'ensure', name: 'wg' });
+  assert.equal(await parseCommandLine(['--down', 'wg', '--force']), { kind: 'down', name: 'wg', force: true });
+  assert.equal(await parseCommandLine(['--unit', 'wg']), { kind: 'unit', name: 'wg' });
+  // A namespace may be called "list": as a word it is a name, never an action.
+  assert.equal(await parseCommandLine(['list', '--', 'id']), { kind: 'run', name: 'list', command: ['id'] });
+  assert.match((await usageRefusal(['--list', 'wg'])).message, /--list takes no command/);
+  assert.match((await usageRefusal(['--status'])).message, /--status needs a namespace NAME/);
+  assert.match((await refusal(['--status', '../x'])).message, /invalid namespace name/);
+  assert.match((await usageRefusal(['--list', '--down', 'wg'])).message, /--list and --down cannot be used together/);
+  assert.match((await usageRefusal(['--force', 'wg'])).message, /--force goes with --down/);
+  assert.match((await usageRefusal(['--json', 'wg', '--', 'id'])).message, /--json goes with --list or --status/);
+});
+
+test('a mistyped option gets a suggestion', async () => {
+  assert.match((await usageRefusal(['--lsit'])).message, /unknown option --lsit \(did you mean --list\?\)/);
+  assert.match((await usageRefusal(['--stauts', 'wg'])).message, /did you mean --status\?/);
+  assert.not.match((await usageRefusal(['--zzzzzz'])).message, /did you mean/);
 });
 
 test('unknown option before NAME names the option', async () => {
@@ -127,7 +149,7 @@ test('--help and -h print the usage and are answered', async () => {
   for (const flag of ['--help', '-h']) {
     const { request, stdout } = await parseCapturing([flag]);
     assert.equal(request, { kind: 'answered' });
-    assert.match(stdout, /Usage: netns-run \[OPTIONS\] NAME \[--\] COMMAND/);
+    assert.match(stdout, /netns-run \[--\] NAME \[--\] \[COMMAND \[ARGS\.\.\.\]\]/);
     assert.match(stdout, /Exit status/);
   }
   const { request } = await parseCapturing(['--help', 'wg', 'x']);

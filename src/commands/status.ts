@@ -1,0 +1,60 @@
+import type { Elevation } from '../caller.js';
+import type { NamespacePaths } from '../name.js';
+import { findTool, type ToolName } from '../tools.js';
+import { report, type NamespaceReport } from './report.js';
+
+const NEEDED_TOOLS: readonly ToolName[] = ['nsenter', 'setpriv', 'env', 'ip', 'mount', 'umount', 'unshare', 'flock', 'taskset', 'sh', 'cat'];
+
+export interface StatusReport extends NamespaceReport {
+  /** How this netns-run is privileged, or 'none'. */
+  readonly privilege: Elevation | 'none';
+  /** Helper name -> absolute path, or null where it is missing or unsafe. */
+  readonly helpers: Readonly<Record<string, string | null>>;
+  /** Why a run would fail now, one sentence each; empty when usable. */
+  readonly problems: readonly string[];
+  readonly usable: boolean;
+}
+
+export function status(paths: NamespacePaths, privilege: Elevation | 'none'): StatusReport {
+  const base = report(paths);
+  const helpers: Record<string, string | null> = {};
+  const problems: string[] = [];
+  for (const tool of NEEDED_TOOLS) {
+    try {
+      helpers[tool] = findTool(tool);
+    } catch (error) {
+      helpers[tool] = null;
+      problems.push((error as Error).message);
+    }
+  }
+  if (privilege === 'none') problems.push('not running as root: run netns-run as root or through sudo');
+  if (base.netns === 'stale') problems.push(`${paths.netns} is a leftover file, not a namespace; the next run replaces it if it is empty`);
+  // A stale or missing mount namespace is not a problem: the next run makes it again.
+  return { ...base, privilege, helpers, problems, usable: problems.length === 0 };
+}
+
+export function formatStatus(s: StatusReport, paths: NamespacePaths): string {
+  const netns = {
+    mounted: `${paths.netns} (${s.madeByNetnsRun ? 'made by netns-run' : 'made by another tool'})`,
+    missing: `${paths.netns} does not exist yet; the first run makes it`,
+    stale: `${paths.netns} is a leftover file, not a namespace`,
+  }[s.netns];
+  const mntns = {
+    current: `${paths.mntns} (kept)`,
+    missing: 'none yet; the next run makes it',
+    stale: `${paths.mntns} is stale; the next run makes it again`,
+  }[s.mountNamespace];
+  const missingHelpers = Object.entries(s.helpers).filter(([, path]) => path === null).map(([tool]) => tool);
+  const lines = [
+    ['name', s.name],
+    ['network ns', netns],
+    ['mount ns', mntns],
+    ['resolv.conf', s.resolvConf ? `${s.resolvConf}: ${s.nameservers.join(', ') || 'no nameserver'}` : `${paths.resolvConf} (missing; defaults are written on first use)`],
+    ['nsswitch.conf', s.nsswitchConf || `${paths.nsswitchConf} (missing; made from the host's on first use)`],
+    ['privilege', s.privilege],
+    ['helpers', missingHelpers.length ? `missing: ${missingHelpers.join(', ')}` : 'all found'],
+    ['usable', s.usable ? 'yes' : 'no'],
+    ...s.problems.map((problem) => ['problem', problem]),
+  ];
+  return lines.map(([key, value]) => `${`${key}:`.padEnd(15)}${value}`).join('\n') + '\n';
+}

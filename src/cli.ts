@@ -138,7 +138,8 @@ export async function parseCommandLine(args: readonly string[]): Promise<Request
     .example('ExecStart=/usr/bin/netns-run wg -- /usr/bin/transmission-daemon -f', 'a systemd service')
     .example('$0 --list', 'the namespaces and their state')
     .epilog("Exit status: the command's own; 125 if netns-run fails, 126 if COMMAND cannot be executed, 127 if it is not found; --status: 0 if usable, 1 if not.\nSee netns-run(1).")
-    .parserConfiguration({ 'halt-at-non-option': true, 'populate--': true })
+    // The command's words are data: '007' must stay '007', never become the number 7.
+    .parserConfiguration({ 'halt-at-non-option': true, 'populate--': true, 'parse-numbers': false, 'parse-positional-numbers': false })
     .strictOptions()
     .help('help')
     .alias('help', 'h')
@@ -152,7 +153,7 @@ export async function parseCommandLine(args: readonly string[]): Promise<Request
   const argv = await parser.parseAsync();
   if (failure !== undefined) throw usageFailure(failure);
   if (argv.help || argv.version) return { kind: 'answered' };
-  const rest = (argv['--'] as string[] | undefined) ?? [];
+  const rest = ((argv['--'] as unknown[] | undefined) ?? []).map(String);
   const action = ACTIONS.find((key) => argv[key] !== undefined && argv[key] !== false);
   if (argv.json && action !== 'list' && action !== 'status') throw new UsageError('--json goes with --list or --status');
   if (argv.force && action !== 'down') throw new UsageError('--force goes with --down');

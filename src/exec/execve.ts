@@ -16,6 +16,9 @@ export function canExecve(): boolean {
 export function execve(plan: ExecPlan): never {
   const run = (process as unknown as { execve: Execve }).execve;
   blockingStdio();
+  // process.execve is still "experimental": its warning would reach the
+  // caller's stderr if the exec failed. The default printer is a listener.
+  process.removeAllListeners('warning');
   try {
     return run(plan.file, plan.argv, plan.env);
   } catch (error) {

@@ -93,6 +93,14 @@ test('bad NAME is refused with 125 and says why', async () => {
   assert.match(failure.message, /invalid namespace name "--help"/);
 });
 
+test('numbers, signs and leading zeros in the command stay the strings they were', async () => {
+  const words = ['007', '2', '0.1', '-5', '1e3', '0x10', 'Infinity', 'NaN', ' 1', 'true'];
+  assert.equal(await run(['wg', '--', 'printf', ...words]), { name: 'wg', command: ['printf', ...words] });
+  assert.equal(await run(['wg', 'sleep', '2']), { name: 'wg', command: ['sleep', '2'] });
+  assert.equal(await run(['007', '--', 'true']), { name: '007', command: ['true'] });
+  assert.equal(await parseCommandLine(['--status', '007']), { kind: 'status', name: '007', json: false });
+});
+
 test('no COMMAND means the caller\'s shell: an empty command, with or without --', async () => {
   for (const args of [['wg'], ['wg', '--']]) {
     assert.equal(await parseCommandLine(args), { kind: 'run', name: 'wg', command: [] });

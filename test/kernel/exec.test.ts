@@ -222,4 +222,12 @@ check('kill -9 of netns-run does not leave the target running', async () => {
   }
 });
 
+check('the arguments reach the target exactly as given: numbers, spaces, empty words, newlines, non-ASCII text', async () => {
+  const words = ['007', '2', '0.1', '-5', '1e3', '', 'a b', 'line\nbreak', '--', '-x', '$HOME', '*', 'é'];
+  const result = await netnsRun([NAME, '--', 'printf', '[%s]', ...words], { env: ENV, cwd: scratch });
+  assert.is(result.stderr, '');
+  assert.is(result.code, 0);
+  assert.is(result.stdout, words.map((word) => `[${word}]`).join(''));
+});
+
 test.run();

@@ -118,6 +118,7 @@ export function resolveCaller(ids: ProcessIds, env: NodeJS.ProcessEnv): Caller {
   const account = lookupAccount(who.uid);
   const gid = who.gid ?? account.gid;
   const groups = who.groups ?? loginGroups(account.user, gid);
+  if (who.elevation === 'setuid') becomeRoot();
   return {
     elevation: who.elevation,
     uid: who.uid,
@@ -127,4 +128,31 @@ export function resolveCaller(ids: ProcessIds, env: NodeJS.ProcessEnv): Caller {
     home: account.home,
     shell: account.shell,
   };
+}
+
+/**
+ * Under a setuid wrapper only the effective uid is 0. The helpers must run
+ * as plain root: mount(8), for one, treats a caller whose real uid is not 0
+ * as a user and refuses. Who the caller is has been recorded by now, and
+ * from here on the caller can no longer signal or ptrace this process.
+ */
+function becomeRoot(): void {
+  process.setgroups!([0]);
+  process.setgid!(0);
+  process.setuid!(0);
+}
+
+/**
+ * The account root asked to run as (--user NAME or UID), looked up in NSS
+ * through getent so that any account the system knows works.
+ */
+export async function accountOf(user: string, getent: string): Promise<Caller> {
+  const { execa } = await import('execa');
+  const result = await execa(getent, ['passwd', user], { env: { PATH: '/usr/bin:/bin' }, extendEnv: false, reject: false, stdin: 'ignore' });
+  const fields = String(result.stdout).split('\n')[0]!.split(':');
+  if (result.failed || fields.length < 7) throw new NetnsRunError(`no such user ${JSON.stringify(user)}; give a user name or uid that exists`);
+  const [name, , uidText, gidText, , home, shell] = fields as [string, string, string, string, string, string, string];
+  const uid = parseId(uidText, 'the uid of ' + name);
+  const gid = parseId(gidText, 'the gid of ' + name);
+  return { elevation: 'root', uid, gid, groups: [...new Set(loginGroups(name, gid))], user: name, home, shell: shell || '/bin/sh' };
 }

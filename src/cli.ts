@@ -12,6 +12,10 @@ export interface RunRequest {
   readonly name: string;
   /** Empty: start the caller's shell. */
   readonly command: readonly string[];
+  /** --user: root runs the command as this user (name or uid) instead of as root. */
+  readonly user?: string;
+  /** --chdir: start in this directory instead of the current one (reached as the caller all the same). */
+  readonly chdir?: string;
 }
 
 export interface ListRequest {
@@ -49,7 +53,7 @@ export interface AnsweredRequest {
 export type Request = RunRequest | ListRequest | StatusRequest | EnsureRequest | DownRequest | UnitRequest | AnsweredRequest;
 
 const USAGE = `Usage:
-  $0 [--] NAME [--] [COMMAND [ARGS...]]
+  $0 [--user USER] [--chdir DIR] [--] NAME [--] [COMMAND [ARGS...]]
   $0 --list [--json]
   $0 --status NAME [--json]
   $0 --ensure NAME
@@ -63,7 +67,7 @@ namespace is made on first use. Without COMMAND, your shell starts there.
 Options go before NAME; everything after NAME belongs to COMMAND.`;
 
 /** Every option, for the typo suggestions and for the tests that keep help, man page and completions alike. */
-export const OPTIONS = ['help', 'version', 'list', 'json', 'status', 'ensure', 'down', 'force', 'unit'] as const;
+export const OPTIONS = ['help', 'version', 'list', 'json', 'status', 'ensure', 'down', 'force', 'unit', 'user', 'chdir'] as const;
 const ACTIONS = ['list', 'status', 'ensure', 'down', 'unit'] as const;
 
 export function version(): string {
@@ -130,6 +134,8 @@ export async function parseCommandLine(args: readonly string[]): Promise<Request
     .option('force', { type: 'boolean', description: 'with --down: delete the network namespace even if netns-run did not make it' })
     .option('unit', { type: 'string', requiresArg: true, description: 'print a systemd drop-in confining a service to NAME' })
     .option('json', { type: 'boolean', description: 'with --list or --status: print JSON' })
+    .option('user', { alias: 'u', type: 'string', requiresArg: true, description: 'root only: run COMMAND as USER (name or uid)' })
+    .option('chdir', { alias: 'C', type: 'string', requiresArg: true, description: 'start COMMAND in DIR instead of the current directory' })
     .conflicts({ list: ['status', 'ensure', 'down', 'unit'], status: ['ensure', 'down', 'unit'], ensure: ['down', 'unit'], down: ['unit'] })
     .example('$0 wg -- curl ifconfig.me', 'fetch a page through the namespace wg')
     .example('sudo $0 wg -- id', 'as a user through sudo: prints your own ids')
@@ -141,7 +147,7 @@ export async function parseCommandLine(args: readonly string[]): Promise<Request
     // The command's words are data: '007' must stay '007', never become the number 7.
     .parserConfiguration({ 'halt-at-non-option': true, 'populate--': true, 'parse-numbers': false, 'parse-positional-numbers': false })
     .strictOptions()
-    .help('help')
+    .help('help', 'show this help and exit')
     .alias('help', 'h')
     .version('version', 'show the version and exit', version())
     .alias('version', 'V')
@@ -157,7 +163,17 @@ export async function parseCommandLine(args: readonly string[]): Promise<Request
   const action = ACTIONS.find((key) => argv[key] !== undefined && argv[key] !== false);
   if (argv.json && action !== 'list' && action !== 'status') throw new UsageError('--json goes with --list or --status');
   if (argv.force && action !== 'down') throw new UsageError('--force goes with --down');
-  if (action === undefined) return toRunRequest(rest);
+  if (action === undefined) {
+    const run = toRunRequest(rest);
+    return {
+      ...run,
+      ...(argv.user !== undefined ? { user: String(argv.user) } : {}),
+      ...(argv.chdir !== undefined ? { chdir: String(argv.chdir) } : {}),
+    };
+  }
+  for (const option of ['user', 'chdir'] as const) {
+    if (argv[option] !== undefined) throw new UsageError(`--${option} goes with running a command, not with --${action}`);
+  }
   if (rest.length > 0) throw new UsageError(`--${action} takes no command (unexpected ${JSON.stringify(rest[0])})`);
   switch (action) {
     case 'list':

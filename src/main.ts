@@ -1,5 +1,7 @@
+import { resolve } from 'node:path';
+import { userInfo } from 'node:os';
 import { callerDirectory, checkCommandWord, checkDirectory, findCommand } from './access.js';
-import { currentIds, identify, resolveCaller, type Elevation } from './caller.js';
+import { accountOf, currentIds, identify, resolveCaller, type Caller, type Elevation } from './caller.js';
 import { parseCommandLine, type Request, type RunRequest } from './cli.js';
 import { formatList, listNamespaces } from './commands/list.js';
 import { formatStatus, status } from './commands/status.js';
@@ -7,13 +9,15 @@ import { dropIn } from './commands/unit.js';
 import { splitEnvironment, targetEnvironment } from './environment.js';
 import { EXIT_FAILURE, NetnsRunError, oneLine } from './errors.js';
 import { ensureNamespace } from './ensure/index.js';
+import { namespaceId } from './ensure/inspect.js';
 import { tearDown } from './ensure/teardown.js';
 import { canExecve, execve } from './exec/execve.js';
 import { spawnAndWait } from './exec/spawn.js';
 import type { Ending } from './exec/status.js';
-import { pathsFor } from './name.js';
-import { planEntry } from './plan.js';
-import { findTools } from './tools.js';
+import { pathsFor, type NamespacePaths } from './name.js';
+import { planEntry, type ExecPlan } from './plan.js';
+import { EMPTY_POLICY, loadPolicy, may, memberOf, refusal, type Action } from './policy.js';
+import { findTool, findTools } from './tools.js';
 
 const OK: Ending = { kind: 'code', code: 0 };
 
@@ -25,35 +29,95 @@ function currentDirectory(): string {
   }
 }
 
-/** parse -> who calls -> check what they name -> ensure the namespaces -> plan the entry -> exec. */
+/** Replaces us with plan where Node can, else runs it as a child and ends as it ends. */
+function execute(plan: ExecPlan): Promise<Ending> | never {
+  return plan.path === 'execve' ? execve(plan) : spawnAndWait(plan);
+}
+
+/**
+ * A caller other than root gets only what the policy grants. Checked before
+ * anything is made, so a refusal leaves nothing behind.
+ */
+async function checkPolicy(caller: Caller, paths: NamespacePaths, action: Action): Promise<void> {
+  if (caller.uid === 0) return;
+  const policy = loadPolicy();
+  const member = await memberOf(caller, policy, findTool('getent'));
+  if (!may(policy, member, paths.name, 'use')) throw refusal(caller, paths.name, 'use');
+  if (action === 'create' && namespaceId(paths.netns) === undefined && !may(policy, member, paths.name, 'create')) {
+    throw refusal(caller, paths.name, 'create');
+  }
+}
+
+/**
+ * A plain user's netns-run gets root the way the administrator chose in the
+ * policy file (sudo by default, or pkexec) by running itself again through
+ * it. sudo is asked first (sudo -n -l), so that a refusal is one line of
+ * ours rather than a password prompt or sudo's lecture.
+ */
+async function elevate(args: readonly string[]): Promise<Ending> {
+  let method: 'sudo' | 'pkexec' | 'none';
+  try {
+    method = loadPolicy().elevate;
+  } catch {
+    method = EMPTY_POLICY.elevate;
+  }
+  const user = userInfo().username;
+  const script = process.argv[1]!;
+  const path = canExecve() ? 'execve' : 'spawn';
+  if (method === 'none') {
+    throw new NetnsRunError('netns-run needs root: run it as root or through sudo (self-elevation is off in /etc/netns-run.conf)');
+  }
+  if (method === 'pkexec') {
+    const pkexec = findTool('pkexec');
+    // pkexec starts programs in root's home directory: pass ours along.
+    const chdir = args.some((arg) => arg === '--chdir' || arg.startsWith('--chdir=') || arg === '-C') ? [] : ['--chdir', currentDirectory()];
+    return execute({ file: pkexec, argv: [pkexec, script, ...chdir, ...args], env: process.env as Record<string, string>, path });
+  }
+  const sudo = findTool('sudo');
+  const { execa } = await import('execa');
+  const asked = await execa(sudo, ['-n', '-l', '--', script, ...args], { reject: false, stdio: 'ignore' });
+  if (asked.failed) {
+    throw new NetnsRunError(`netns-run needs root, and sudo does not let ${user} run it without a password; ask an administrator for the sudoers rule in SECURITY.md`);
+  }
+  return execute({ file: sudo, argv: [sudo, '-n', '--', script, ...args], env: process.env as Record<string, string>, path });
+}
+
+/** parse -> who calls -> may they -> check what they name -> ensure the namespaces -> plan the entry -> exec. */
 async function run(request: RunRequest): Promise<Ending> {
   // What netns-run makes must be readable inside whatever umask the caller
   // has; the target gets the caller's umask back.
   const callerUmask = process.umask(0o022);
   const caller = resolveCaller(currentIds(), process.env);
-  const directory = callerDirectory(process.env, currentDirectory());
-  checkDirectory(directory, caller);
-  const target = targetEnvironment(process.env, caller, request.name);
+  if (request.user !== undefined && caller.uid !== 0) {
+    throw new NetnsRunError(`only root may run a command as another user (--user); as ${caller.user}, leave --user out`);
+  }
+  const paths = pathsFor(request.name);
+  await checkPolicy(caller, paths, 'create');
+  // Root may name another account; the command then runs as that account in every respect.
+  const runAs = request.user === undefined ? caller : await accountOf(request.user, findTool('getent'));
+  const here = callerDirectory(process.env, currentDirectory());
+  const directory = request.chdir === undefined ? here : resolve(here, request.chdir);
+  checkDirectory(directory, runAs);
+  const target = targetEnvironment(process.env, runAs, request.name);
   // No command: the caller's own shell, as `sudo -s` starts it.
-  const command = request.command.length > 0 ? request.command : [caller.shell];
+  const command = request.command.length > 0 ? request.command : [runAs.shell];
   checkCommandWord(command[0]!);
-  findCommand(command[0]!, target.PATH, directory, caller);
+  findCommand(command[0]!, target.PATH, directory, runAs);
   const tools = findTools(['nsenter', 'setpriv', 'env'] as const);
 
-  const paths = pathsFor(request.name);
   await ensureNamespace(paths);
 
   const plan = planEntry({
     tools,
     paths,
-    caller,
+    caller: runAs,
     directory,
     command,
     environment: splitEnvironment(target),
     path: canExecve() ? 'execve' : 'spawn',
   });
   process.umask(callerUmask);
-  return plan.path === 'execve' ? execve(plan) : spawnAndWait(plan);
+  return execute(plan);
 }
 
 /** How this process is privileged, without failing when it is not. */
@@ -69,7 +133,11 @@ function print(text: string): void {
   process.stdout.write(text);
 }
 
-async function perform(request: Exclude<Request, { kind: 'answered' }>): Promise<Ending> {
+/** The actions that need root: a plain user's netns-run elevates itself for them. */
+const PRIVILEGED = new Set(['run', 'ensure', 'down']);
+
+async function perform(request: Exclude<Request, { kind: 'answered' }>, args: readonly string[]): Promise<Ending> {
+  if (PRIVILEGED.has(request.kind) && process.geteuid!() !== 0) return elevate(args);
   switch (request.kind) {
     case 'run':
       return run(request);
@@ -84,13 +152,16 @@ async function perform(request: Exclude<Request, { kind: 'answered' }>): Promise
       print(request.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, paths));
       return { kind: 'code', code: report.usable ? 0 : 1 };
     }
-    case 'ensure':
+    case 'ensure': {
       process.umask(0o022);
-      resolveCaller(currentIds(), process.env);
-      await ensureNamespace(pathsFor(request.name));
+      const paths = pathsFor(request.name);
+      await checkPolicy(resolveCaller(currentIds(), process.env), paths, 'create');
+      await ensureNamespace(paths);
       return OK;
+    }
     case 'down': {
-      resolveCaller(currentIds(), process.env);
+      const caller = resolveCaller(currentIds(), process.env);
+      if (caller.uid !== 0) throw new NetnsRunError(`only root may tear a namespace down; ${caller.user} may not`);
       for (const note of await tearDown(pathsFor(request.name), request.force)) process.stderr.write(`netns-run: ${note}\n`);
       return OK;
     }
@@ -116,7 +187,7 @@ export async function main(args: readonly string[]): Promise<Ending> {
   try {
     const request = await parseCommandLine(args);
     if (request.kind === 'answered') return OK;
-    return await perform(request);
+    return await perform(request, args);
   } catch (error) {
     return report(error);
   }

@@ -7,7 +7,7 @@ import { NetnsRunError } from './errors.js';
 // never from the caller's PATH, and only if root alone can change them.
 export const TRUSTED_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'sh' | 'cat';
+export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'sh' | 'cat' | 'getent' | 'sudo' | 'pkexec';
 
 const PACKAGES: Record<ToolName, string> = {
   nsenter: 'util-linux',
@@ -21,6 +21,9 @@ const PACKAGES: Record<ToolName, string> = {
   env: 'coreutils',
   cat: 'coreutils',
   sh: 'dash',
+  getent: 'libc-bin',
+  sudo: 'sudo',
+  pkexec: 'pkexec',
 };
 
 /** Only root may be able to replace it: owner root, not writable by group or others. */

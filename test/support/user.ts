@@ -6,6 +6,7 @@
 // group nrtg<pid>, a home directory) and the drop-in; cleanup() removes all
 // of it, whatever state it is in, and also runs from an exit handler so that
 // nothing stays on the machine when a test file fails or throws.
+import { grant } from './policy.js';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { BIN, NODE, runProgram, sh, trySh, type Result, type RunOptions } from './netns-run.js';
@@ -70,10 +71,12 @@ export function createTestUser(): TestUser {
   const sudoersDraft = `${sudoersFile}.draft`;
 
   let cleaned = false;
+  let revoke = (): void => {};
   const cleanup = (): void => {
     if (cleaned) return;
     cleaned = true;
     process.off('exit', cleanup);
+    revoke();
     rmSync(sudoersDraft, { force: true });
     rmSync(sudoersFile, { force: true });
     // userdel -r removes the home and mail spool, and the user's own group.
@@ -100,6 +103,8 @@ export function createTestUser(): TestUser {
     const check = spawnSync('visudo', ['-cf', sudoersDraft], { encoding: 'utf8' });
     if (check.status !== 0) throw new Error(`visudo -cf rejected the test rule: ${(check.stderr || check.stdout).trim()}`);
     renameSync(sudoersDraft, sudoersFile);
+    // netns-run's own policy: sudo lets the user run it, the policy lets them use namespaces.
+    revoke = grant(`allow ${name} * create`);
 
     const user: TestUser = {
       name,

@@ -1,0 +1,157 @@
+// Who may do what, from /etc/netns-run.conf. Parsing and deciding are pure
+// (unit-tested without root); reading the file, with sudo's ownership rules,
+// is loadPolicy(). Root may always do everything and needs no file.
+
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Caller } from './caller.js';
+import { TRUSTED_PATH } from './tools.js';
+import { NetnsRunError } from './errors.js';
+
+export const POLICY_FILE = '/etc/netns-run.conf';
+
+/** A user by name, a group by name (%group), or everyone (ALL). */
+export type Who = { readonly kind: 'user'; readonly name: string } | { readonly kind: 'group'; readonly name: string } | { readonly kind: 'all' };
+
+export interface Rule {
+  readonly who: Who;
+  /** Namespace names, or '*' for all. */
+  readonly namespaces: readonly string[] | '*';
+  /** May also make the namespace on first use. */
+  readonly create: boolean;
+  readonly line: number;
+}
+
+export type Elevate = 'sudo' | 'pkexec' | 'none';
+
+export interface Policy {
+  readonly rules: readonly Rule[];
+  /** How netns-run run by a plain user gets root. */
+  readonly elevate: Elevate;
+}
+
+export const EMPTY_POLICY: Policy = { rules: [], elevate: 'sudo' };
+
+const WORD = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
+const NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * One rule a line, in the manner of sudoers:
+ *   allow USER|%GROUP|ALL  NAME[,NAME...]|*  [create]
+ *   elevate sudo|pkexec|none
+ * '#' starts a comment. Any line that does not parse makes the whole file
+ * invalid: a policy is never half applied.
+ */
+export function parsePolicy(text: string, file = POLICY_FILE): Policy {
+  const rules: Rule[] = [];
+  let elevate: Elevate = 'sudo';
+  text.split('\n').forEach((raw, index) => {
+    const line = index + 1;
+    const words = raw.replace(/#.*/, '').trim().split(/\s+/).filter(Boolean);
+    if (words.length === 0) return;
+    const fail = (why: string) => new NetnsRunError(`${file} line ${line}: ${why}; fix it (root can still run netns-run)`);
+    const [verb, ...args] = words;
+    if (verb === 'elevate') {
+      if (args.length !== 1 || !['sudo', 'pkexec', 'none'].includes(args[0]!)) throw fail("'elevate' takes one of sudo, pkexec, none");
+      elevate = args[0] as Elevate;
+      return;
+    }
+    if (verb !== 'allow') throw fail(`unknown word ${JSON.stringify(verb)}: a line starts with 'allow' or 'elevate'`);
+    if (args.length < 2 || args.length > 3 || (args.length === 3 && args[2] !== 'create')) {
+      throw fail("expected 'allow WHO NAMESPACES [create]'");
+    }
+    const [whoWord, namesWord] = args as [string, string];
+    let who: Who;
+    if (whoWord === 'ALL') who = { kind: 'all' };
+    else if (whoWord.startsWith('%') && WORD.test(whoWord.slice(1))) who = { kind: 'group', name: whoWord.slice(1) };
+    else if (WORD.test(whoWord)) who = { kind: 'user', name: whoWord };
+    else throw fail(`${JSON.stringify(whoWord)} is not a user, %group or ALL`);
+    let namespaces: readonly string[] | '*';
+    if (namesWord === '*') namespaces = '*';
+    else {
+      namespaces = namesWord.split(',');
+      const bad = namespaces.find((name) => !NAMESPACE.test(name));
+      if (bad !== undefined) throw fail(`${JSON.stringify(bad)} is not a namespace name`);
+    }
+    rules.push({ who, namespaces, create: args[2] === 'create', line });
+  });
+  return { rules, elevate };
+}
+
+/** The caller as rules see them; group membership is asked only when a rule names a group. */
+export interface Member {
+  readonly user: string;
+  readonly uid: number;
+  inGroup(group: string): boolean;
+}
+
+export type Action = 'use' | 'create';
+
+/** Root may do anything; anyone else only what a rule grants. */
+export function may(policy: Policy, member: Member, name: string, action: Action): boolean {
+  if (member.uid === 0) return true;
+  return policy.rules.some((rule) => {
+    const nameMatches = rule.namespaces === '*' || rule.namespaces.includes(name);
+    if (!nameMatches || (action === 'create' && !rule.create)) return false;
+    return (
+      rule.who.kind === 'all' || (rule.who.kind === 'user' ? rule.who.name === member.user : member.inGroup(rule.who.name))
+    );
+  });
+}
+
+/**
+ * Like sudo with sudoers: a file (and the directory it is in) that anyone but
+ * root could have written is not trusted at all. The check is made on the
+ * descriptor we read, so the file cannot be swapped in between.
+ */
+export function trustedByRoot(mode: number, uid: number): boolean {
+  return uid === 0 && (mode & 0o022) === 0;
+}
+
+export function loadPolicy(file = POLICY_FILE): Policy {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return EMPTY_POLICY;
+    if (code === 'ELOOP') throw new NetnsRunError(`${file} is a symbolic link; netns-run reads only a real file owned by root`);
+    throw new NetnsRunError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    const parent = statSync(dirname(file));
+    if (!st.isFile() || !trustedByRoot(st.mode, st.uid) || !trustedByRoot(parent.mode, parent.uid)) {
+      throw new NetnsRunError(`${file} must be a file owned by root and writable by no one else (like sudoers); fix its owner and mode`);
+    }
+    return parsePolicy(readFileSync(fd, 'utf8'), file);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The refusal a caller gets, naming what they lack and who can grant it. */
+export function refusal(caller: Caller, name: string, action: Action): NetnsRunError {
+  const what = action === 'create' ? `make the new namespace ${name}` : `use the namespace ${name}`;
+  return new NetnsRunError(`${caller.user} may not ${what}: no rule in ${POLICY_FILE} allows it; ask an administrator (see SECURITY.md)`);
+}
+
+/**
+ * Membership by gid, the kernel's notion: each group a rule names is looked
+ * up in NSS (getent, so LDAP and the like count) and checked against the
+ * caller's primary and supplementary gids. Only callers other than root get
+ * here, and only groups the policy names are looked up.
+ */
+export async function memberOf(caller: Caller, policy: Policy, getent: string): Promise<Member> {
+  const named = [...new Set(policy.rules.flatMap((rule) => (rule.who.kind === 'group' ? [rule.who.name] : [])))];
+  const groups = new Set<string>();
+  if (named.length > 0) {
+    const { execa } = await import('execa');
+    for (const group of named) {
+      const result = await execa(getent, ['group', group], { env: { PATH: TRUSTED_PATH }, extendEnv: false, reject: false, stdin: 'ignore' });
+      const gid = Number(String(result.stdout).split(':')[2]);
+      if (!result.failed && Number.isInteger(gid) && (gid === caller.gid || caller.groups.includes(gid))) groups.add(group);
+    }
+  }
+  return { user: caller.user, uid: caller.uid, inGroup: (group) => groups.has(group) };
+}

@@ -1,10 +1,19 @@
 # bash completion for netns-run                            -*- shell-script -*-
 #
-# netns-run [OPTIONS] NAME [--] COMMAND [ARGS...]
+#   netns-run [OPTIONS] NAME [--] [COMMAND [ARGS...]]
+#   netns-run --list [--json]
+#   netns-run --status NAME [--json]
+#   netns-run --ensure NAME
+#   netns-run --down NAME [--force]
+#   netns-run --unit NAME
+#   netns-run -h | --help | -V | --version
 #
-# Before NAME: the options and the namespace names in /run/netns. After NAME
-# (and an optional --): COMMAND and its arguments, completed as if COMMAND
-# had been typed on its own. Static: no Node is started to complete.
+# Before NAME: the options and the namespace names in /run/netns. After
+# --status, --ensure, --down and --unit: a namespace name. After NAME (and
+# an optional --): COMMAND and its arguments, completed as if COMMAND had been
+# typed on its own. The --list/--status/... forms run no command, so nothing
+# but their modifiers completes after them. Static: no Node is started to
+# complete.
 #
 # Install as /usr/share/bash-completion/completions/netns-run (loaded on
 # demand by bash-completion), or source it from ~/.bashrc.
@@ -23,11 +32,17 @@ _netns_run_names()
 
 _netns_run()
 {
-    local cur=${COMP_WORDS[COMP_CWORD]}
-    local i word name_index=0 dashdash=0
+    # Every option netns-run has; test/unit/options.test.ts keeps this list,
+    # the man page and --help the same set.
+    local -a all_options=(-h --help -V --version --list --status --ensure --down --unit --json --force)
+    local -a modifiers=(--json --force)
 
-    # Find NAME: the first word that is not an option (or any word after a
-    # leading --). -h and -V end the command line: nothing follows them.
+    local cur=${COMP_WORDS[COMP_CWORD]}
+    local i word name_index=0 dashdash=0 manage=0
+
+    # Find NAME: the first word that is not an option or an option's argument
+    # (or any word after a leading --). -h and -V end the command line;
+    # --list, --status, --ensure, --down and --unit run no command.
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${COMP_WORDS[i]}
         if ((dashdash)); then
@@ -36,19 +51,39 @@ _netns_run()
         fi
         case $word in
             -h | --help | -V | --version) return 0 ;;
-            --) dashdash=1 ;;
+            --status | --ensure | --down | --unit)
+                # bash splits --status=NAME at the =: the NAME comes after it.
+                [[ ${COMP_WORDS[i + 1]} == = ]] && ((i + 1 < COMP_CWORD)) && ((i++))
+                if ((i + 1 == COMP_CWORD)); then
+                    # The word being completed is this option's NAME.
+                    local IFS=$'\n'   # compgen -W splits its word list on IFS too
+                    COMPREPLY=($(compgen -W "$(_netns_run_names)" -- "$cur"))
+                    return 0
+                fi
+                manage=1
+                ((i++))   # its NAME
+                ;;
+            --list | --status=* | --ensure=* | --down=* | --unit=*) manage=1 ;;
+            --) ((manage)) || dashdash=1 ;;
             -*) ;;
             *)
+                ((manage)) && continue   # a stray word of a management form
                 name_index=$i
                 break
                 ;;
         esac
     done
 
+    local IFS=$'\n'   # compgen -W splits its word list on IFS too
+    if ((manage)); then
+        # --list/--status/...: no command follows, only the modifiers.
+        [[ $cur == -* ]] && COMPREPLY=($(compgen -W "${modifiers[*]}" -- "$cur"))
+        return 0
+    fi
+
     if ((name_index == 0)); then
-        local IFS=$'\n'   # compgen -W splits its word list on IFS too
         if [[ $cur == -* ]] && ((!dashdash)); then
-            COMPREPLY=($(compgen -W $'-h\n--help\n-V\n--version' -- "$cur"))
+            COMPREPLY=($(compgen -W "${all_options[*]}" -- "$cur"))
         else
             COMPREPLY=($(compgen -W "$(_netns_run_names)" -- "$cur"))
         fi
@@ -62,18 +97,20 @@ _netns_run()
     fi
 
     # The command's own completion runs with the IFS it expects.
+    unset IFS
     local offset=$((name_index + 1))
     if [[ ${COMP_WORDS[offset]} == -- ]] && ((COMP_CWORD > offset)); then
         offset=$((offset + 1))
     fi
 
     if declare -F _comp_command_offset >/dev/null; then
-        _comp_command_offset "$offset"   # bash-completion 2.12 and later
+        COMPREPLY=()   # bash-completion 2.12 and later
     elif declare -F _command_offset >/dev/null; then
-        _command_offset "$offset"
+        COMPREPLY=()
     elif ((COMP_CWORD == offset)); then
         # Without bash-completion: commands, then file names.
         compopt -o filenames 2>/dev/null
+        local IFS=$'\n'
         COMPREPLY=($(compgen -c -- "$cur"))
     else
         compopt -o default 2>/dev/null

@@ -1,9 +1,19 @@
-# fish completion for netns-run [OPTIONS] NAME [--] COMMAND [ARGS...]
+# fish completion for
 #
-# Before NAME: the options and the namespace names in /run/netns. After NAME
-# (and an optional --): COMMAND and its arguments, completed by
-# __fish_complete_subcommand as if COMMAND had been typed on its own.
-# Static: no Node is started to complete.
+#   netns-run [OPTIONS] NAME [--] [COMMAND [ARGS...]]
+#   netns-run --list [--json]
+#   netns-run --status NAME [--json]
+#   netns-run --ensure NAME
+#   netns-run --down NAME [--force]
+#   netns-run --unit NAME
+#   netns-run -h | --help | -V | --version
+#
+# Before NAME: the options and the namespace names in /run/netns. After
+# --status, --ensure, --down and --unit: a namespace name. After NAME (and an
+# optional --): COMMAND and its arguments, completed by
+# __fish_complete_subcommand as if COMMAND had been typed on its own. The
+# --list/--status/... forms run no command, so nothing but their modifiers
+# completes after them. Static: no Node is started to complete.
 #
 # Install as netns-run.fish in a directory of $fish_complete_path (for
 # example /usr/share/fish/vendor_completions.d).
@@ -16,13 +26,25 @@ function __netns_run_names
 end
 
 # Where the command line stands before the token being completed:
-# "options" (NAME not typed yet), "name" (after a leading --, NAME not typed
-# yet), "done" (after -h or -V: nothing follows), or "command" (NAME typed).
+#   options  NAME not typed yet: the options or a namespace name
+#   name     after a leading --: only a namespace name
+#   optarg   right after --status, --ensure, --down or --unit: a namespace name
+#   manage   in a --list/--status/... form: only its modifiers
+#   done     after -h or -V: nothing follows
+#   command  NAME typed: the separator, COMMAND or its arguments
 function __netns_run_state
     set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l dashdash 0
-    for token in $tokens
+    set -l manage 0
+    set -l skip 0
+    set -l count (count $tokens)
+    for i in (seq $count)
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        set -l token $tokens[$i]
         if test $dashdash -eq 1
             echo command
             return
@@ -31,23 +53,40 @@ function __netns_run_state
             case -h --help -V --version
                 echo done
                 return
+            case --status --ensure --down --unit
+                if test $i -eq $count
+                    echo optarg
+                    return
+                end
+                set manage 1
+                set skip 1
+            case --list '--status=*' '--ensure=*' '--down=*' '--unit=*'
+                set manage 1
             case --
-                set dashdash 1
+                test $manage -eq 1; or set dashdash 1
             case '-*'
             case '*'
+                test $manage -eq 1; and continue
                 echo command
                 return
         end
     end
-    if test $dashdash -eq 1
+    if test $manage -eq 1
+        echo manage
+    else if test $dashdash -eq 1
         echo name
     else
         echo options
     end
 end
 
+function __netns_run_is
+    contains -- (__netns_run_state) $argv
+end
+
 # True right after NAME, where -- may still be typed.
 function __netns_run_after_name
+    test (__netns_run_state) = command; or return 1
     set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l words 0
@@ -70,17 +109,26 @@ end
 # True where COMMAND or one of its arguments is being typed, except for a
 # word starting with - right after NAME, which can only be the -- separator.
 function __netns_run_in_command
-    test (__netns_run_state) = command; or return 1
+    __netns_run_is command; or return 1
     if __netns_run_after_name; and string match -q -- '-*' (commandline -ct)
         return 1
     end
     return 0
 end
 
+# Every option netns-run has; test/unit/options.test.ts keeps this list, the
+# man page and --help the same set.
 complete -c netns-run -f
-complete -c netns-run -n 'test (__netns_run_state) = options' -s h -l help -d 'Show help and exit'
-complete -c netns-run -n 'test (__netns_run_state) = options' -s V -l version -d 'Show the version and exit'
-complete -c netns-run -n 'contains -- (__netns_run_state) options name' -a '(__netns_run_names)' -d 'Network namespace'
+complete -c netns-run -n '__netns_run_is options' -s h -l help -d 'Show help and exit'
+complete -c netns-run -n '__netns_run_is options' -s V -l version -d 'Show the version and exit'
+complete -c netns-run -n '__netns_run_is options' -l list -d 'List the namespaces and their state'
+complete -c netns-run -n '__netns_run_is options' -l status -d 'Show the state of a namespace'
+complete -c netns-run -n '__netns_run_is options' -l ensure -d 'Make a namespace without running anything'
+complete -c netns-run -n '__netns_run_is options' -l down -d 'Tear a namespace down'
+complete -c netns-run -n '__netns_run_is options' -l unit -d 'Print the systemd drop-in for a namespace'
+complete -c netns-run -n '__netns_run_is options manage' -l json -d 'Output of --list or --status as JSON'
+complete -c netns-run -n '__netns_run_is options manage' -l force -d 'With --down, also a namespace netns-run did not make'
+complete -c netns-run -n '__netns_run_is options name optarg' -a '(__netns_run_names)' -d 'Network namespace'
 complete -c netns-run -n '__netns_run_after_name' -a '--' -d 'End of netns-run arguments'
 # netns-run and NAME are the two words to skip; options and -- are skipped anyway.
-complete -c netns-run -n '__netns_run_in_command' -a '(__fish_complete_subcommand --fcs-skip=2)'
+complete -c netns-run -n '__netns_run_in_command' -a '(__fish_complete_path (commandline -ct))'

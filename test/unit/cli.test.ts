@@ -157,7 +157,7 @@ test('--help and -h print the usage and are answered', async () => {
   for (const flag of ['--help', '-h']) {
     const { request, stdout } = await parseCapturing([flag]);
     assert.equal(request, { kind: 'answered' });
-    assert.match(stdout, /netns-run \[--\] NAME \[--\] \[COMMAND \[ARGS\.\.\.\]\]/);
+    assert.match(stdout, /netns-run \[--user USER\] \[--chdir DIR\] \[--\] NAME \[--\] \[COMMAND \[ARGS\.\.\.\]\]/);
     assert.match(stdout, /Exit status/);
   }
   const { request } = await parseCapturing(['--help', 'wg', 'x']);

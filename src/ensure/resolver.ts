@@ -1,4 +1,4 @@
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { defaultResolvConf, namespaceNsswitch } from '../defaults.js';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
@@ -60,6 +60,42 @@ export function writeDefaultNsswitchConf(paths: NamespacePaths, undo: Undo): voi
 }
 
 /**
+ * The administrator's resolver files are trusted the way sudo trusts
+ * sudoers: the directory and the file owned by root and writable by no one
+ * else, the file a real file (no symlink, which could point at /etc/shadow)
+ * and readable by everyone, since everyone in the namespace reads it. The
+ * checks are made on the descriptor that is read, not on a path.
+ */
+function readTrusted(path: string, directory: string): Buffer | undefined {
+  const dir = statSync(directory, { throwIfNoEntry: false });
+  if (dir === undefined) return undefined;
+  if (dir.uid !== 0 || (dir.mode & 0o022) !== 0) {
+    throw new NetnsRunError(`${directory} must be owned by root and writable by no one else; fix its owner and mode (chown root: ; chmod go-w)`);
+  }
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP') throw new NetnsRunError(`${path} is a symbolic link; netns-run uses only a real file there (replace the link with a copy)`);
+    throw new NetnsRunError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new NetnsRunError(`${path} is not a regular file; make it one`);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0) {
+      throw new NetnsRunError(`${path} must be owned by root and writable by no one else; fix its owner and mode (chown root: ; chmod 644)`);
+    }
+    if ((st.mode & 0o004) === 0) throw new NetnsRunError(`${path} must be readable by everyone, as it is inside the namespace; chmod 644 it`);
+    if (st.size > MAX_FILE_BYTES) throw new NetnsRunError(`${path} is larger than ${MAX_FILE_BYTES} bytes; it cannot be a resolver file, fix it`);
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * The mount namespace binds copies kept in the state directory, not the
  * files in /etc/netns/NAME themselves: a bind mount pins an inode, and
  * editors save by writing a new file and renaming it over the old one. A
@@ -69,7 +105,7 @@ export function writeDefaultNsswitchConf(paths: NamespacePaths, undo: Undo): voi
 export function syncCopies(paths: NamespacePaths): boolean {
   let changed = false;
   for (const [source, copy] of [[paths.resolvConf, paths.resolvConfCopy], [paths.nsswitchConf, paths.nsswitchConfCopy]] as const) {
-    const wanted = readSmall(source);
+    const wanted = readTrusted(source, paths.etcDir);
     if (wanted === undefined) throw new NetnsRunError(`${source} is missing; run the command again to recreate it with defaults`);
     if (readSmall(copy)?.equals(wanted)) continue;
     // O_TRUNC on the existing file keeps its inode, which the bind mount holds.

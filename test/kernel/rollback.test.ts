@@ -105,18 +105,21 @@ if (!isRoot) {
   });
 
   /**
-   * Interrupts netns-run at a known point of its setup: /etc/netns/NAME/resolv.conf
-   * is a FIFO, so netns-run blocks reading it once it has made the network
-   * namespace and its state directory and is about to make the mount
-   * namespace. Opening the FIFO for writing returns exactly then; the signal
-   * is sent while netns-run waits, and the content written after it lets
-   * netns-run go on to where it handles the signal.
+   * Interrupts netns-run at a known point of its setup. The test makes the
+   * state directory itself and puts a FIFO where netns-run keeps its copy of
+   * resolv.conf, so netns-run blocks reading it once it has made the network
+   * namespace, the defaults in /etc/netns/NAME and the state directory's
+   * mount, and is about to make the mount namespace. (A FIFO in
+   * /etc/netns/NAME itself is refused before anything is read.) Opening the
+   * FIFO for writing returns exactly then; the signal is sent while
+   * netns-run waits, and the content written after it lets netns-run go on
+   * to where it handles the signal.
    */
   async function interrupted(signal: NodeJS.Signals): Promise<void> {
     await withNamespace(`int${signal.slice(3).toLowerCase()}`, async (name) => {
       const marker = join(tmpdir(), `${name}.ran`);
-      const fifoPath = `/etc/netns/${name}/resolv.conf`;
-      sh(`mkdir -p /etc/netns/${name} && mkfifo ${fifoPath}`);
+      const fifoPath = `/run/netns-${name}/resolv.conf`;
+      sh(`mkdir -p /run/netns-${name} && mkfifo ${fifoPath}`);
       const child = spawn(NODE, [BIN, name, '--', ...touching(marker)], { cwd: '/tmp', stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -141,6 +144,8 @@ if (!isRoot) {
           assert.is(mountCount(`/run/netns-${name}`), 1, 'precondition: the state directory is mounted');
           link = nsLink('net', `/run/netns/${name}`);
           child.kill(signal);
+          // netns-run rewrites its copy next: without the FIFO in its way, that makes a plain file.
+          rmSync(fifoPath);
           await fifo.writeFile('nameserver 192.0.2.1\n');
         } finally {
           await fifo.close();
@@ -149,8 +154,9 @@ if (!isRoot) {
         // Interrupted, it ends the way an uncaught signal ends a process, so that its caller sees the signal.
         assert.is(result.signal, signal, `ended with code ${result.code}, signal ${result.signal}, stderr: ${result.stderr}`);
         assert.not.ok(present(marker), 'the command ran');
-        assert.equal(everythingOf(name), [`/etc/netns/${name}`], 'left behind');
-        assert.equal(listing(`/etc/netns/${name}`), ['resolv.conf'], 'files netns-run wrote in /etc/netns/NAME were left');
+        // Only the directory the test made is left, and empty: the FIFO went with the copies it stood for.
+        assert.equal(everythingOf(name), [`/run/netns-${name}`], 'left behind');
+        assert.equal(listing(`/run/netns-${name}`), [], 'files netns-run made in its state directory were left');
         // The helper that held the mount namespace lives in the network namespace: it must be gone too.
         assert.ok(await eventually(() => processesIn(link).length === 0), `processes left in the namespace: ${processesIn(link).join(' ')}`);
       } finally {

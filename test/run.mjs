@@ -3,6 +3,10 @@
 // process, one after another, and ends with the line CI reads:
 //   N passed, N failed, N skipped
 // Usage: node test/run.mjs [DIR...]   (DIR: unit, kernel, ...; default: all)
+// NETNS_RUN_TEST_NODES=/path/to/node[:/path/to/another]: run the suite once
+// more for each, with netns-run started by that Node (tests read it as
+// NETNS_RUN_TEST_NODE), so that both exec paths (spawn on Node 20, execve
+// on Node 22.15+/24) are proven in one run. CI sets it to a Node 24.
 // After each file it checks that the file left no namespace behind: a leak
 // counts as a failure and is cleaned up so the next file starts clean.
 import { spawnSync } from 'node:child_process';
@@ -49,17 +53,31 @@ function sweep() {
   `], { stdio: 'ignore' });
 }
 
+const extraNodes = (process.env.NETNS_RUN_TEST_NODES ?? '').split(':').filter(Boolean);
+for (const node of extraNodes) {
+  if (!existsSync(node)) {
+    console.error(`NETNS_RUN_TEST_NODES names ${node}, which does not exist`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+/** One pass a Node: the default (netns-run started by the Node running the tests), then each extra one. */
+const passes = [undefined, ...extraNodes];
+
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-const started = Date.now();
-for (const file of files) {
+
+/** Runs one test file in its own process and adds its counts; node: the Node netns-run is started by. */
+function runFile(file, node) {
   const name = relative(testRoot, file);
-  process.stdout.write(`\n# ${name}\n`);
+  process.stdout.write(`\n# ${name}${node ? ` [${node}]` : ''}\n`);
+  const env = { ...process.env, NO_COLOR: '1' };
+  if (node) env.NETNS_RUN_TEST_NODE = node;
   const result = spawnSync(process.execPath, [file], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NO_COLOR: '1' },
+    env,
     timeout: 20 * 60 * 1000,
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -88,6 +106,15 @@ for (const file of files) {
     sweep();
   }
 }
-console.log(`\n# ${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+const started = Date.now();
+for (const node of passes) {
+  if (passes.length > 1) {
+    const version = spawnSync(node ?? process.execPath, ['--version'], { encoding: 'utf8' }).stdout.trim();
+    process.stdout.write(`\n## netns-run on Node ${version} (${node ?? process.execPath})\n`);
+  }
+  for (const file of files) runFile(file, node);
+}
+console.log(`\n# ${files.length} files x ${passes.length} pass${passes.length > 1 ? 'es' : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed ? 1 : 0);

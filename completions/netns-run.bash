@@ -1,7 +1,7 @@
 # bash completion for netns-run                            -*- shell-script -*-
 #
-#   netns-run [OPTIONS] NAME [--] [COMMAND [ARGS...]]
-#   netns-run --list [--json]
+#   netns-run [--user USER] [--chdir DIR] [--] NAME [--] [COMMAND [ARGS...]]
+#   netns-run -l|--list [--json]
 #   netns-run --status NAME [--json]
 #   netns-run --ensure NAME
 #   netns-run --down NAME [--force]
@@ -9,7 +9,8 @@
 #   netns-run -h | --help | -V | --version
 #
 # Before NAME: the options and the namespace names in /run/netns. After
-# --status, --ensure, --down and --unit: a namespace name. After NAME (and
+# --status, --ensure, --down and --unit: a namespace name; after --user a
+# user, after --chdir a directory. After NAME (and
 # an optional --): COMMAND and its arguments, completed as if COMMAND had been
 # typed on its own. The --list/--status/... forms run no command, so nothing
 # but their modifiers completes after them. Static: no Node is started to
@@ -34,7 +35,7 @@ _netns_run()
 {
     # Every option netns-run has; test/unit/options.test.ts keeps this list,
     # the man page and --help the same set.
-    local -a all_options=(-h --help -V --version --list --status --ensure --down --unit --json --force)
+    local -a all_options=(-h --help -V --version -l --list --status --ensure --down --unit --json --force -u --user -C --chdir)
     local -a modifiers=(--json --force)
 
     local cur=${COMP_WORDS[COMP_CWORD]}
@@ -63,7 +64,23 @@ _netns_run()
                 manage=1
                 ((i++))   # its NAME
                 ;;
-            --list | --status=* | --ensure=* | --down=* | --unit=*) manage=1 ;;
+            -u | --user | -C | --chdir)
+                [[ ${COMP_WORDS[i + 1]} == = ]] && ((i + 1 < COMP_CWORD)) && ((i++))
+                if ((i + 1 == COMP_CWORD)); then
+                    # The word being completed is this option's USER or DIR.
+                    local IFS=$'\n'
+                    case $word in
+                        -u | --user) COMPREPLY=($(compgen -u -- "$cur")) ;;
+                        *)
+                            compopt -o filenames 2>/dev/null
+                            COMPREPLY=($(compgen -d -- "$cur"))
+                            ;;
+                    esac
+                    return 0
+                fi
+                ((i++))   # its USER or DIR
+                ;;
+            -l | --list | --status=* | --ensure=* | --down=* | --unit=*) manage=1 ;;
             --) ((manage)) || dashdash=1 ;;
             -*) ;;
             *)
@@ -104,9 +121,9 @@ _netns_run()
     fi
 
     if declare -F _comp_command_offset >/dev/null; then
-        COMPREPLY=()   # bash-completion 2.12 and later
+        _comp_command_offset "$offset"   # bash-completion 2.12 and later
     elif declare -F _command_offset >/dev/null; then
-        COMPREPLY=()
+        _command_offset "$offset"
     elif ((COMP_CWORD == offset)); then
         # Without bash-completion: commands, then file names.
         compopt -o filenames 2>/dev/null

@@ -1,7 +1,7 @@
 # fish completion for
 #
-#   netns-run [OPTIONS] NAME [--] [COMMAND [ARGS...]]
-#   netns-run --list [--json]
+#   netns-run [--user USER] [--chdir DIR] [--] NAME [--] [COMMAND [ARGS...]]
+#   netns-run -l|--list [--json]
 #   netns-run --status NAME [--json]
 #   netns-run --ensure NAME
 #   netns-run --down NAME [--force]
@@ -9,7 +9,8 @@
 #   netns-run -h | --help | -V | --version
 #
 # Before NAME: the options and the namespace names in /run/netns. After
-# --status, --ensure, --down and --unit: a namespace name. After NAME (and an
+# --status, --ensure, --down and --unit: a namespace name; after --user a
+# user, after --chdir a directory. After NAME (and an
 # optional --): COMMAND and its arguments, completed by
 # __fish_complete_subcommand as if COMMAND had been typed on its own. The
 # --list/--status/... forms run no command, so nothing but their modifiers
@@ -29,9 +30,12 @@ end
 #   options  NAME not typed yet: the options or a namespace name
 #   name     after a leading --: only a namespace name
 #   optarg   right after --status, --ensure, --down or --unit: a namespace name
+#   user     right after --user: a user
+#   dir      right after --chdir: a directory
 #   manage   in a --list/--status/... form: only its modifiers
 #   done     after -h or -V: nothing follows
-#   command  NAME typed: the separator, COMMAND or its arguments
+#   aftername  NAME is the last word: the separator or COMMAND
+#   command  NAME and more typed: COMMAND or its arguments
 function __netns_run_state
     set -l tokens (commandline -opc)
     set -e tokens[1]
@@ -46,7 +50,8 @@ function __netns_run_state
         end
         set -l token $tokens[$i]
         if test $dashdash -eq 1
-            echo command
+            # The word after a leading -- is NAME, whatever it looks like.
+            __netns_run_name_at $i $count
             return
         end
         switch $token
@@ -60,14 +65,26 @@ function __netns_run_state
                 end
                 set manage 1
                 set skip 1
-            case --list '--status=*' '--ensure=*' '--down=*' '--unit=*'
+            case -u --user
+                if test $i -eq $count
+                    echo user
+                    return
+                end
+                set skip 1
+            case -C --chdir
+                if test $i -eq $count
+                    echo dir
+                    return
+                end
+                set skip 1
+            case -l --list '--status=*' '--ensure=*' '--down=*' '--unit=*'
                 set manage 1
             case --
                 test $manage -eq 1; or set dashdash 1
             case '-*'
             case '*'
                 test $manage -eq 1; and continue
-                echo command
+                __netns_run_name_at $i $count
                 return
         end
     end
@@ -84,36 +101,26 @@ function __netns_run_is
     contains -- (__netns_run_state) $argv
 end
 
-# True right after NAME, where -- may still be typed.
-function __netns_run_after_name
-    test (__netns_run_state) = command; or return 1
-    set -l tokens (commandline -opc)
-    set -e tokens[1]
-    set -l words 0
-    set -l dashdash 0
-    for token in $tokens
-        if test $words -eq 0 -a $dashdash -eq 0
-            switch $token
-                case --
-                    set dashdash 1
-                    continue
-                case '-*'
-                    continue
-            end
-        end
-        set words (math $words + 1)
+# NAME is token I of COUNT: is it the last one before the cursor?
+function __netns_run_name_at -a i count
+    if test $i -eq $count
+        echo aftername
+    else
+        echo command
     end
-    test $words -eq 1
 end
 
 # True where COMMAND or one of its arguments is being typed, except for a
 # word starting with - right after NAME, which can only be the -- separator.
 function __netns_run_in_command
-    __netns_run_is command; or return 1
-    if __netns_run_after_name; and string match -q -- '-*' (commandline -ct)
-        return 1
+    switch (__netns_run_state)
+        case command
+            return 0
+        case aftername
+            not string match -q -- '-*' (commandline -ct)
+        case '*'
+            return 1
     end
-    return 0
 end
 
 # Every option netns-run has; test/unit/options.test.ts keeps this list, the
@@ -121,14 +128,19 @@ end
 complete -c netns-run -f
 complete -c netns-run -n '__netns_run_is options' -s h -l help -d 'Show help and exit'
 complete -c netns-run -n '__netns_run_is options' -s V -l version -d 'Show the version and exit'
-complete -c netns-run -n '__netns_run_is options' -l list -d 'List the namespaces and their state'
+complete -c netns-run -n '__netns_run_is options' -s l -l list -d 'List the namespaces and their state'
 complete -c netns-run -n '__netns_run_is options' -l status -d 'Show the state of a namespace'
 complete -c netns-run -n '__netns_run_is options' -l ensure -d 'Make a namespace without running anything'
 complete -c netns-run -n '__netns_run_is options' -l down -d 'Tear a namespace down'
 complete -c netns-run -n '__netns_run_is options' -l unit -d 'Print the systemd drop-in for a namespace'
 complete -c netns-run -n '__netns_run_is options manage' -l json -d 'Output of --list or --status as JSON'
 complete -c netns-run -n '__netns_run_is options manage' -l force -d 'With --down, also a namespace netns-run did not make'
+complete -c netns-run -n '__netns_run_is options' -s u -l user -d 'Root only: run the command as this user'
+complete -c netns-run -n '__netns_run_is options' -s C -l chdir -d 'Start the command in this directory'
 complete -c netns-run -n '__netns_run_is options name optarg' -a '(__netns_run_names)' -d 'Network namespace'
-complete -c netns-run -n '__netns_run_after_name' -a '--' -d 'End of netns-run arguments'
-# netns-run and NAME are the two words to skip; options and -- are skipped anyway.
-complete -c netns-run -n '__netns_run_in_command' -a '(__fish_complete_path (commandline -ct))'
+complete -c netns-run -n '__netns_run_is user' -a '(__fish_complete_users)'
+complete -c netns-run -n '__netns_run_is dir' -a '(__fish_complete_directories (commandline -ct))'
+complete -c netns-run -n '__netns_run_is aftername' -a '--' -d 'End of netns-run arguments'
+# netns-run and NAME are the two words to skip, and the argument of each
+# option listed after it; options and -- are skipped anyway.
+complete -c netns-run -n '__netns_run_in_command' -a '(__fish_complete_subcommand --fcs-skip=2 -u --user -C --chdir)'

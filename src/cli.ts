@@ -110,7 +110,7 @@ function unknownOption(message: string): UsageError {
 function usageFailure(message: string): UsageError {
   if (/^Unknown argument/.test(message)) return unknownOption(message);
   const missing = /^Not enough arguments following: (\w+)/.exec(message)?.[1];
-  if (missing) return new UsageError(`--${missing} needs a namespace NAME`);
+  if (missing) return new UsageError(`--${missing} needs a namespace NAME right after it`);
   const exclusive = /^Arguments (\w+) and (\w+) are mutually exclusive/.exec(message);
   if (exclusive) return new UsageError(`--${exclusive[1]} and --${exclusive[2]} cannot be used together`);
   return new UsageError(message);

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { callerDirectory, checkCommandWord, checkDirectory, findCommand } from './access.js';
-import { accountOf, currentIds, identify, resolveCaller, type Caller, type Elevation } from './caller.js';
+import { accountOf, currentIds, resolveCaller, type Caller, type Elevation } from './caller.js';
 import { parseCommandLine, type Request, type RunRequest } from './cli.js';
 import { formatList, listNamespaces } from './commands/list.js';
 import { formatStatus, status } from './commands/status.js';
@@ -120,12 +120,30 @@ async function run(request: RunRequest): Promise<Ending> {
   return execute(plan);
 }
 
-/** How this process is privileged, without failing when it is not. */
-function privilege(): Elevation | 'none' {
+/**
+ * Who asks for --list or --status, and what the policy lets them use: the
+ * caller through sudo, pkexec or a setuid wrapper when elevated, otherwise
+ * the plain user, who may read the policy file too. Reports never fail on
+ * privilege; a policy that cannot be read means "no".
+ */
+async function asker(): Promise<{ user: string; privilege: Elevation | 'none'; mayUse: (name: string) => boolean }> {
+  let who: Pick<Caller, 'user' | 'uid' | 'gid' | 'groups'>;
+  let privilege: Elevation | 'none';
+  if (process.geteuid!() === 0) {
+    const caller = resolveCaller(currentIds(), process.env);
+    who = caller;
+    privilege = caller.elevation;
+  } else {
+    who = { user: userInfo().username, uid: process.getuid!(), gid: process.getgid!(), groups: process.getgroups!() };
+    privilege = 'none';
+  }
+  if (who.uid === 0) return { user: who.user, privilege, mayUse: () => true };
   try {
-    return identify(currentIds(), process.env).elevation;
+    const policy = loadPolicy();
+    const member = await memberOf(who, policy, findTool('getent'));
+    return { user: who.user, privilege, mayUse: (name) => may(policy, member, name, 'use') };
   } catch {
-    return 'none';
+    return { user: who.user, privilege, mayUse: () => false };
   }
 }
 
@@ -142,13 +160,14 @@ async function perform(request: Exclude<Request, { kind: 'answered' }>, args: re
     case 'run':
       return run(request);
     case 'list': {
-      const rows = listNamespaces(process.geteuid!());
+      const rows = listNamespaces((await asker()).mayUse);
       print(request.json ? `${JSON.stringify(rows, null, 2)}\n` : formatList(rows));
       return OK;
     }
     case 'status': {
       const paths = pathsFor(request.name);
-      const report = status(paths, privilege());
+      const who = await asker();
+      const report = status(paths, { user: who.user, privilege: who.privilege, mayUse: who.mayUse(paths.name) });
       print(request.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, paths));
       return { kind: 'code', code: report.usable ? 0 : 1 };
     }

@@ -142,7 +142,7 @@ export function refusal(caller: Caller, name: string, action: Action): NetnsRunE
  * caller's primary and supplementary gids. Only callers other than root get
  * here, and only groups the policy names are looked up.
  */
-export async function memberOf(caller: Caller, policy: Policy, getent: string): Promise<Member> {
+export async function memberOf(caller: Pick<Caller, 'user' | 'uid' | 'gid' | 'groups'>, policy: Policy, getent: string): Promise<Member> {
   const named = [...new Set(policy.rules.flatMap((rule) => (rule.who.kind === 'group' ? [rule.who.name] : [])))];
   const groups = new Set<string>();
   if (named.length > 0) {

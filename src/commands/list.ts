@@ -3,7 +3,7 @@ import { NAME_PATTERN, NETNS_DIR, pathsFor } from '../name.js';
 import { report, type NamespaceReport } from './report.js';
 
 export interface ListedNamespace extends NamespaceReport {
-  /** Whether this caller may run commands in it: root may; policy for others comes with the policy file. */
+  /** Whether this caller may run commands in it: root may; anyone else as /etc/netns-run.conf says. */
   readonly mayUse: boolean;
 }
 
@@ -16,8 +16,8 @@ export function namespaceNames(): string[] {
   }
 }
 
-export function listNamespaces(euid: number): ListedNamespace[] {
-  return namespaceNames().map((name) => ({ ...report(pathsFor(name)), mayUse: euid === 0 }));
+export function listNamespaces(mayUse: (name: string) => boolean): ListedNamespace[] {
+  return namespaceNames().map((name) => ({ ...report(pathsFor(name)), mayUse: mayUse(name) }));
 }
 
 const MOUNT_NS_WORD = { current: 'kept', missing: 'none', stale: 'stale' } as const;
@@ -31,7 +31,7 @@ export function formatList(rows: readonly ListedNamespace[]): string {
       row.madeByNetnsRun ? 'netns-run' : 'other',
       MOUNT_NS_WORD[row.mountNamespace],
       row.nameservers.length > 0 ? row.nameservers.join(',') : '-',
-      row.mayUse ? 'yes' : 'as root',
+      row.mayUse ? 'yes' : 'no',
     ]),
   ];
   const widths = table[0]!.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));

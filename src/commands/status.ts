@@ -1,4 +1,6 @@
+import { lstatSync } from 'node:fs';
 import type { Elevation } from '../caller.js';
+import { POLICY_FILE } from '../policy.js';
 import type { NamespacePaths } from '../name.js';
 import { findTool, type ToolName } from '../tools.js';
 import { report, type NamespaceReport } from './report.js';
@@ -15,7 +17,25 @@ export interface StatusReport extends NamespaceReport {
   readonly usable: boolean;
 }
 
-export function status(paths: NamespacePaths, privilege: Elevation | 'none'): StatusReport {
+/** Who asks, as far as a report needs: their name, and whether the policy lets them use NAME. */
+export interface Asker {
+  readonly user: string;
+  readonly privilege: Elevation | 'none';
+  readonly mayUse: boolean;
+}
+
+/** An empty file where the namespace should be is what a crash leaves; the next run replaces it. */
+function emptyLeftover(path: string): boolean {
+  try {
+    const st = lstatSync(path);
+    return st.isFile() && st.size === 0;
+  } catch {
+    return false;
+  }
+}
+
+export function status(paths: NamespacePaths, asker: Asker): StatusReport {
+  const { privilege } = asker;
   const base = report(paths);
   const helpers: Record<string, string | null> = {};
   const problems: string[] = [];
@@ -28,7 +48,10 @@ export function status(paths: NamespacePaths, privilege: Elevation | 'none'): St
     }
   }
   if (privilege === 'none') problems.push('not running as root: run netns-run as root or through sudo');
-  if (base.netns === 'stale') problems.push(`${paths.netns} is a leftover file, not a namespace; the next run replaces it if it is empty`);
+  if (!asker.mayUse) problems.push(`no rule in ${POLICY_FILE} lets ${asker.user} use ${paths.name}; ask an administrator`);
+  if (base.netns === 'stale' && !emptyLeftover(paths.netns)) {
+    problems.push(`${paths.netns} is a leftover file, not a namespace, and not empty; remove it or choose another name`);
+  }
   // A stale or missing mount namespace is not a problem: the next run makes it again.
   return { ...base, privilege, helpers, problems, usable: problems.length === 0 };
 }
@@ -37,7 +60,7 @@ export function formatStatus(s: StatusReport, paths: NamespacePaths): string {
   const netns = {
     mounted: `${paths.netns} (${s.madeByNetnsRun ? 'made by netns-run' : 'made by another tool'})`,
     missing: `${paths.netns} does not exist yet; the first run makes it`,
-    stale: `${paths.netns} is a leftover file, not a namespace`,
+    stale: emptyLeftover(paths.netns) ? `${paths.netns} is an empty leftover; the next run replaces it` : `${paths.netns} is a leftover file, not a namespace`,
   }[s.netns];
   const mntns = {
     current: `${paths.mntns} (kept)`,

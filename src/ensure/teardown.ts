@@ -30,9 +30,13 @@ export async function tearDown(paths: NamespacePaths, force: boolean): Promise<s
     const made = id !== undefined && readOr(paths.createdMarker) === id;
     if (id !== undefined) {
       if (made || force) await runHelper(tools.ip, ['netns', 'delete', paths.name], `deleting network namespace ${paths.name}`);
-      else notes.push(`kept ${paths.netns}: netns-run did not make it (--force deletes it)`);
-    } else if (hasNetns && (force || lstatSync(paths.netns).size === 0)) {
-      unlinkSync(paths.netns); // a leftover file, no namespace
+      else if (hasState) notes.push(`kept ${paths.netns}: netns-run did not make it (--force deletes it)`);
+      else throw new NetnsRunError(`${paths.netns} was not made by netns-run and it has no state of netns-run's to remove; --force deletes the namespace`);
+    } else if (hasNetns) {
+      // A leftover file, no namespace: an empty one is what a crash leaves.
+      if (force || lstatSync(paths.netns).size === 0) unlinkSync(paths.netns);
+      else if (hasState) notes.push(`kept ${paths.netns}: it is no namespace and not empty (--force removes it)`);
+      else throw new NetnsRunError(`${paths.netns} is no namespace and not empty, and netns-run has no state for ${paths.name}; --force removes the file`);
     }
   } finally {
     release?.();

@@ -10,7 +10,7 @@
 // After each file it checks that the file left no namespace behind: a leak
 // counts as a failure and is cleaned up so the next file starts clean.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,6 +41,11 @@ function leftovers() {
   if (existsSync('/run/netns')) found.push(...readdirSync('/run/netns').filter((n) => n.startsWith('nrt-')).map((n) => `/run/netns/${n}`));
   found.push(...readdirSync('/run').filter((n) => n.startsWith('netns-nrt-')).map((n) => `/run/${n}`));
   if (existsSync('/etc/netns')) found.push(...readdirSync('/etc/netns').filter((n) => n.startsWith('nrt-')).map((n) => `/etc/netns/${n}`));
+  // Test users, their sudo rules and policy lines are named nrt* as well.
+  if (existsSync('/etc/sudoers.d')) found.push(...readdirSync('/etc/sudoers.d').filter((n) => n.startsWith('nrt')).map((n) => `/etc/sudoers.d/${n}`));
+  const users = spawnSync('getent', ['passwd'], { encoding: 'utf8' }).stdout ?? '';
+  found.push(...users.split('\n').filter((line) => /^nrt[0-9]/.test(line)).map((line) => `user ${line.split(':')[0]}`));
+  if (existsSync('/etc/netns-run.conf') && /# nrt-/.test(readFileSync('/etc/netns-run.conf', 'utf8'))) found.push('a test line in /etc/netns-run.conf');
   return found;
 }
 
@@ -49,7 +54,9 @@ function sweep() {
     for f in /run/netns-nrt-*/mntns; do [ -e "$f" ] && umount "$f"; done
     for d in /run/netns-nrt-*; do [ -d "$d" ] && { umount -l "$d"; rm -rf "$d"; }; done
     for n in /run/netns/nrt-*; do [ -e "$n" ] && ip netns delete "\${n##*/}"; done
-    rm -rf /etc/netns/nrt-*
+    rm -rf /etc/netns/nrt-* /etc/sudoers.d/nrt*
+    for u in $(getent passwd | cut -d: -f1 | grep '^nrt[0-9]'); do userdel -r -f "$u"; done
+    [ -f /etc/netns-run.conf ] && sed -i '/# nrt-/d' /etc/netns-run.conf
   `], { stdio: 'ignore' });
 }
 

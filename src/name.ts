@@ -31,6 +31,8 @@ export interface NamespacePaths {
   readonly mntns: string;
   /** Records which network namespace the mount namespace was made for (see namespaceId). */
   readonly mntnsFor: string;
+  /** What each bind inside covers in the host, by device and inode, to notice when the host replaces one. */
+  readonly covers: string;
   /** Present when netns-run created the network namespace (so only then may it remove it). */
   readonly createdMarker: string;
   /** Copies of the resolver files that are bind-mounted inside: updated in place so edits show. */
@@ -58,6 +60,7 @@ export function pathsFor(name: string): NamespacePaths {
     stateDir,
     mntns: `${stateDir}/mntns`,
     mntnsFor: `${stateDir}/mntns.for`,
+    covers: `${stateDir}/covers`,
     createdMarker: `${stateDir}/created-netns`,
     resolvConfCopy: `${stateDir}/resolv.conf`,
     nsswitchConfCopy: `${stateDir}/nsswitch.conf`,

@@ -22,6 +22,12 @@ export interface NamespaceFacts {
   readonly hostResolvConf: boolean;
   readonly hostNsswitchConf: boolean;
   readonly hostNscdDir: boolean;
+  /**
+   * Host paths whose file the host has replaced since the binds were made
+   * (a rename over /etc/resolv.conf, a new /run/nscd): the kernel drops a
+   * bind whose mount point goes away, so inside they show the host's again.
+   */
+  readonly replacedCovers: readonly string[];
 }
 
 export type EnsureStep =
@@ -35,7 +41,8 @@ export type EnsureStep =
   | 'host-mount-point-nsswitch-conf'
   | 'host-mount-point-nscd'
   | 'remove-stale-mntns'
-  | 'create-mntns';
+  | 'create-mntns'
+  | 'rebind-replaced-covers';
 
 /**
  * The steps that bring NAME to a usable state, in order. Empty means the warm
@@ -55,10 +62,16 @@ export function planEnsure(facts: NamespaceFacts): EnsureStep[] {
   if (!netnsUsable) steps.push('create-netns');
   if (!facts.resolvConf) steps.push('default-resolv-conf');
   if (!facts.nsswitchConf) steps.push('default-nsswitch-conf');
-  if (mntnsUsable) return steps;
-  if (!facts.hostResolvConf) steps.push('host-mount-point-resolv-conf');
-  if (!facts.hostNsswitchConf) steps.push('host-mount-point-nsswitch-conf');
-  if (!facts.hostNscdDir) steps.push('host-mount-point-nscd');
+  // While the mount namespace stands, the host's paths matter only where a bind must be made again.
+  const bindsToMake = !mntnsUsable || facts.replacedCovers.length > 0;
+  if (bindsToMake && !facts.hostResolvConf) steps.push('host-mount-point-resolv-conf');
+  if (bindsToMake && !facts.hostNsswitchConf) steps.push('host-mount-point-nsswitch-conf');
+  if (bindsToMake && !facts.hostNscdDir) steps.push('host-mount-point-nscd');
+  if (mntnsUsable) {
+    // Repaired in place, so that commands already running in it are covered again too.
+    if (facts.replacedCovers.length > 0) steps.push('rebind-replaced-covers');
+    return steps;
+  }
   if (facts.mntns !== 'missing') steps.push('remove-stale-mntns');
   steps.push('create-mntns');
   return steps;

@@ -3,7 +3,7 @@ import { planEnsure, type EnsureStep } from '../plan.js';
 import { findTools, type Tools } from '../tools.js';
 import { inspect } from './inspect.js';
 import { lockStateDir } from './lock.js';
-import { createMntns, makeHostMountPoint, makeStateDirPrivate, removeStaleMntns } from './mntns.js';
+import { createMntns, makeHostMountPoint, makeStateDirPrivate, rebindReplacedCovers, removeStaleMntns } from './mntns.js';
 import { createNetns, removeStaleNetns } from './netns.js';
 import { syncCopies, writeDefaultNsswitchConf, writeDefaultResolvConf } from './resolver.js';
 import { Undo } from './undo.js';
@@ -34,6 +34,8 @@ async function perform(step: EnsureStep, paths: NamespacePaths, tools: SetupTool
       return removeStaleMntns(paths, tools);
     case 'create-mntns':
       return createMntns(paths, tools, undo);
+    case 'rebind-replaced-covers':
+      return rebindReplacedCovers(paths, tools);
   }
 }
 

@@ -53,7 +53,31 @@ function readOr(path: string, fallback: string): string {
   }
 }
 
-/** Reads the state of NAME. The warm path ends after three stat-like calls and one small read. */
+/** The host paths the binds inside cover, and what goes over each. */
+export function coveredPaths(paths: NamespacePaths): readonly { readonly host: string; readonly source: string; readonly directory: boolean }[] {
+  return [
+    { host: '/etc/resolv.conf', source: paths.resolvConfCopy, directory: false },
+    { host: '/etc/nsswitch.conf', source: paths.nsswitchConfCopy, directory: false },
+    { host: '/run/nscd', source: paths.nscdDir, directory: true },
+  ];
+}
+
+/** "dev:ino" of what a host path leads to now, or "missing". */
+export function hostIdentity(path: string): string {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+/** The covers record: one "PATH IDENTITY" line each. */
+export function coversRecord(paths: NamespacePaths): string {
+  return coveredPaths(paths).map(({ host }) => `${host} ${hostIdentity(host)}\n`).join('');
+}
+
+/** Reads the state of NAME. The warm path costs a handful of stat calls and two small reads. */
 export function inspect(paths: NamespacePaths): NamespaceFacts {
   const netnsId = namespaceId(paths.netns);
   const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
@@ -63,21 +87,20 @@ export function inspect(paths: NamespacePaths): NamespaceFacts {
   } else {
     mntns = exists(paths.mntns) ? 'stale' : 'missing';
   }
+  const now = new Map(coveredPaths(paths).map(({ host }) => [host, hostIdentity(host)]));
+  const hostFacts = {
+    hostResolvConf: now.get('/etc/resolv.conf') !== 'missing',
+    hostNsswitchConf: now.get('/etc/nsswitch.conf') !== 'missing',
+    hostNscdDir: now.get('/run/nscd') !== 'missing',
+  };
   const resolvConf = exists(paths.resolvConf);
   const nsswitchConf = exists(paths.nsswitchConf);
   if (mntns === 'current') {
+    const recorded = new Map(readOr(paths.covers, '').split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
+    const replacedCovers = [...now].filter(([host, id]) => recorded.get(host) !== id).map(([host]) => host);
     // Nothing below matters on the warm path; skip reading the mount table.
-    return { netns, stateDir: 'mounted', mntns, resolvConf, nsswitchConf, hostResolvConf: true, hostNsswitchConf: true, hostNscdDir: true };
+    return { netns, stateDir: 'mounted', mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers };
   }
   const stateDir = mountPoints().has(paths.stateDir) ? 'mounted' : exists(paths.stateDir) ? 'directory' : 'missing';
-  return {
-    netns,
-    stateDir,
-    mntns,
-    resolvConf,
-    nsswitchConf,
-    hostResolvConf: exists('/etc/resolv.conf'),
-    hostNsswitchConf: exists('/etc/nsswitch.conf'),
-    hostNscdDir: exists('/run/nscd'),
-  };
+  return { netns, stateDir, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [] };
 }

@@ -4,7 +4,7 @@ import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
 import { HELPER_ENV, lastLine, loadSyncRunner, runHelper } from './helper.js';
-import { isNamespaceMount, namespaceId } from './inspect.js';
+import { coveredPaths, coversRecord, hostIdentity, isNamespaceMount, namespaceId } from './inspect.js';
 import { syncCopies } from './resolver.js';
 import type { Undo } from './undo.js';
 
@@ -198,6 +198,8 @@ export async function createMntns(paths: NamespacePaths, tools: HolderTools, und
       undo.push(`unmount ${paths.mntns}`, () => {
         runSync(tools.umount, [paths.mntns]);
       });
+      writeFileSync(paths.covers, coversRecord(paths), { mode: 0o644 });
+      undo.push(`remove ${paths.covers}`, () => unlinkSync(paths.covers));
       writeFileSync(paths.mntnsFor, `${namespaceId(paths.netns)}\n`, { mode: 0o644 });
       undo.push(`remove ${paths.mntnsFor}`, () => unlinkSync(paths.mntnsFor));
       return;
@@ -207,4 +209,26 @@ export async function createMntns(paths: NamespacePaths, tools: HolderTools, und
     `the kernel refused to keep the mount namespace of ${paths.name} at ${paths.mntns} (tried ${attempts.length} times); ` +
       'if netns-run runs in a container or a service with its own mount namespace, run it in the host\'s',
   );
+}
+
+/**
+ * The host replaced a file a bind covered (resolvconf, a DHCP client or
+ * systemd-resolved rename a new file over /etc/resolv.conf), and the kernel
+ * dropped that bind in our mount namespace: inside, the host's resolver
+ * shows again. The bind is made again inside the same namespace, so that
+ * commands already running there are covered again too, not only new ones.
+ */
+export async function rebindReplacedCovers(paths: NamespacePaths, tools: Pick<Tools, 'nsenter' | 'mount'>): Promise<void> {
+  let recorded = '';
+  try {
+    recorded = readFileSync(paths.covers, 'utf8');
+  } catch {
+    // no record: every cover counts as replaced
+  }
+  for (const cover of coveredPaths(paths)) {
+    if (recorded.includes(`${cover.host} ${hostIdentity(cover.host)}\n`)) continue;
+    const options = cover.directory ? ['--bind'] : ['-o', 'bind,ro'];
+    await runHelper(tools.nsenter, [`--mount=${paths.mntns}`, '--', tools.mount, ...options, cover.source, cover.host], `covering ${cover.host} again in ${paths.name}`);
+  }
+  writeFileSync(paths.covers, coversRecord(paths), { mode: 0o644 });
 }

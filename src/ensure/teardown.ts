@@ -42,7 +42,7 @@ export async function tearDown(paths: NamespacePaths, force: boolean): Promise<s
     release?.();
   }
   if (hasState) {
-    for (const entry of ['mntns', 'mntns.for', 'created-netns', 'resolv.conf', 'nsswitch.conf', 'nscd']) {
+    for (const entry of ['mntns', 'mntns.for', 'covers', 'created-netns', 'resolv.conf', 'nsswitch.conf', 'nscd']) {
       rmSync(`${paths.stateDir}/${entry}`, { recursive: true, force: true });
     }
     if (mountPoints().has(paths.stateDir)) await runHelper(tools.umount, ['--lazy', paths.stateDir], `unmounting ${paths.stateDir}`);

@@ -14,6 +14,7 @@ const CURRENT: NamespaceFacts = {
   hostResolvConf: true,
   hostNsswitchConf: true,
   hostNscdDir: true,
+  replacedCovers: [],
 };
 
 /** First use on a typical host: nothing of NAME exists, the host's /etc files and /run/nscd do. */
@@ -25,6 +26,17 @@ const NOTHING: NamespaceFacts = {
   resolvConf: false,
   nsswitchConf: false,
 };
+
+test('the host replaced a covered file: the kept mount namespace is repaired in place, nothing else', () => {
+  assert.equal(planEnsure({ ...CURRENT, replacedCovers: ['/etc/resolv.conf'] }), ['rebind-replaced-covers']);
+  // Replaced by nothing at all: a mount point first, then the bind again.
+  assert.equal(planEnsure({ ...CURRENT, hostResolvConf: false, replacedCovers: ['/etc/resolv.conf'] }), [
+    'host-mount-point-resolv-conf',
+    'rebind-replaced-covers',
+  ]);
+  // A stale mount namespace is made anew, which covers everything anyway.
+  assert.not.ok(planEnsure({ ...CURRENT, mntns: 'stale', replacedCovers: [] }).includes('rebind-replaced-covers'));
+});
 
 test('everything current: no steps (the warm path takes no lock)', () => {
   assert.equal(planEnsure(CURRENT), []);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { NetnsRunError } from './errors.js';
 
@@ -25,7 +26,17 @@ export interface ProcessIds {
 }
 
 export function currentIds(): ProcessIds {
-  return { uid: process.getuid!(), euid: process.geteuid!(), gid: process.getgid!(), groups: process.getgroups!() };
+  return { uid: process.getuid!(), euid: process.geteuid!(), gid: process.getgid!(), groups: kernelGroups() };
+}
+
+/**
+ * The supplementary groups as the kernel holds them. Node's getgroups()
+ * adds the effective gid, which under a setgid-root wrapper is 0: the
+ * caller would get group root.
+ */
+function kernelGroups(): number[] {
+  const line = /^Groups:[ \t]*([^\n]*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '';
+  return line.split(/\s+/).filter(Boolean).map(Number);
 }
 
 /** Who is asking, before any account lookup: pure, so every entry mode is unit-tested. */

@@ -18,11 +18,16 @@ const UNSAFE_FOR_ROOT = new Set([
   'GCONV_PATH', 'GETCONF_DIR', 'GLIBC_TUNABLES', 'HOSTALIASES', 'LOCALDOMAIN', 'LOCPATH',
   'MALLOC_ARENA_MAX', 'MALLOC_ARENA_TEST', 'MALLOC_CHECK_', 'MALLOC_MMAP_MAX_', 'MALLOC_MMAP_THRESHOLD_',
   'MALLOC_PERTURB_', 'MALLOC_TOP_PAD_', 'MALLOC_TRACE', 'MALLOC_TRIM_THRESHOLD_', 'NIS_PATH', 'NLSPATH',
-  'RESOLV_HOST_CONF', 'RES_OPTIONS', 'TMPDIR', 'TZDIR',
+  'RESOLV_HOST_CONF', 'RES_OPTIONS', 'TMPDIR', 'TZDIR', 'LANG', 'LANGUAGE', 'TZ',
 ]);
 
+/**
+ * Also the locale and time zone: a root program's glibc follows LANG,
+ * LANGUAGE and LC_* to message catalogues (format strings) and TZ to zone
+ * files wherever they point, which in secure mode it would refuse.
+ */
 export function isUnsafeForRoot(name: string): boolean {
-  return name.startsWith('LD_') || UNSAFE_FOR_ROOT.has(name);
+  return name.startsWith('LD_') || name.startsWith('LC_') || UNSAFE_FOR_ROOT.has(name);
 }
 
 export interface SplitEnvironment {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { callerDirectory, checkCommandWord, checkDirectory, findCommand } from './access.js';
+import { asCaller, callerDirectory, checkCommandWord, checkDirectory, findCommand } from './access.js';
 import { accountOf, currentIds, resolveCaller, type Caller, type Elevation } from './caller.js';
 import { parseCommandLine, type Request, type RunRequest } from './cli.js';
 import { formatList, listNamespaces } from './commands/list.js';
@@ -54,7 +54,7 @@ async function checkPolicy(caller: Caller, paths: NamespacePaths, action: Action
  * it. sudo is asked first (sudo -n -l), so that a refusal is one line of
  * ours rather than a password prompt or sudo's lecture.
  */
-async function elevate(args: readonly string[]): Promise<Ending> {
+async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: readonly string[]): Promise<Ending> {
   let method: 'sudo' | 'pkexec' | 'none';
   try {
     method = loadPolicy().elevate;
@@ -69,9 +69,15 @@ async function elevate(args: readonly string[]): Promise<Ending> {
   }
   if (method === 'pkexec') {
     const pkexec = findTool('pkexec');
-    // pkexec starts programs in root's home directory: pass ours along.
-    const chdir = args.some((arg) => arg === '--chdir' || arg.startsWith('--chdir=') || arg === '-C') ? [] : ['--chdir', currentDirectory()];
-    return execute({ file: pkexec, argv: [pkexec, script, ...chdir, ...args], env: process.env as Record<string, string>, path });
+    // pkexec starts programs in root's home directory: a run gets its
+    // directory passed along, made absolute here, where it means what the
+    // caller meant. The command line is rebuilt from what was parsed, so a
+    // command's own -C (git -C, make -C) is never mistaken for ours.
+    const again =
+      request.kind === 'run'
+        ? ['--chdir', resolve(currentDirectory(), request.chdir ?? '.'), '--', request.name, '--', ...request.command]
+        : args;
+    return execute({ file: pkexec, argv: [pkexec, script, ...again], env: process.env as Record<string, string>, path });
   }
   const sudo = findTool('sudo');
   const { execa } = await import('execa');
@@ -95,7 +101,8 @@ async function run(request: RunRequest): Promise<Ending> {
   await checkPolicy(caller, paths, 'create');
   // Root may name another account; the command then runs as that account in every respect.
   const runAs = request.user === undefined ? caller : await accountOf(request.user, findTool('getent'));
-  const here = callerDirectory(process.env, currentDirectory());
+  // $PWD is compared with the real directory as the caller: root's view would tell them whether a hidden path leads here.
+  const here = asCaller(caller, () => callerDirectory(process.env, currentDirectory()));
   const directory = request.chdir === undefined ? here : resolve(here, request.chdir);
   checkDirectory(directory, runAs);
   const target = targetEnvironment(process.env, runAs, request.name);
@@ -155,7 +162,7 @@ function print(text: string): void {
 const PRIVILEGED = new Set(['run', 'ensure', 'down']);
 
 async function perform(request: Exclude<Request, { kind: 'answered' }>, args: readonly string[]): Promise<Ending> {
-  if (PRIVILEGED.has(request.kind) && process.geteuid!() !== 0) return elevate(args);
+  if (PRIVILEGED.has(request.kind) && process.geteuid!() !== 0) return elevate(request, args);
   switch (request.kind) {
     case 'run':
       return run(request);

@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { defaultResolvConf, namespaceNsswitch } from '../defaults.js';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
@@ -67,10 +68,13 @@ export function writeDefaultNsswitchConf(paths: NamespacePaths, undo: Undo): voi
  * checks are made on the descriptor that is read, not on a path.
  */
 function readTrusted(path: string, directory: string): Buffer | undefined {
-  const dir = statSync(directory, { throwIfNoEntry: false });
-  if (dir === undefined) return undefined;
-  if (dir.uid !== 0 || (dir.mode & 0o022) !== 0) {
-    throw new NetnsRunError(`${directory} must be owned by root and writable by no one else; fix its owner and mode (chown root: ; chmod go-w)`);
+  // /etc/netns as well as /etc/netns/NAME: whoever can write either can swap the files.
+  for (const dir of [dirname(directory), directory]) {
+    const st = lstatSync(dir, { throwIfNoEntry: false });
+    if (st === undefined) return undefined;
+    if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
+      throw new NetnsRunError(`${dir} must be a directory owned by root and writable by no one else; fix its owner and mode (chown root: ; chmod go-w)`);
+    }
   }
   let fd: number;
   try {

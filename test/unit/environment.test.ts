@@ -87,9 +87,12 @@ const GLIBC_UNSECURE = [
   'TMPDIR', 'TZDIR',
 ];
 
-test('every variable glibc distrusts, and any LD_*, is unsafe for root', () => {
-  for (const key of [...GLIBC_UNSECURE, 'LD_BIND_NOW', 'LD_FUTURE_THING', 'LD_']) assert.ok(isUnsafeForRoot(key), key);
-  for (const key of ['PATH', 'LANG', 'TERM', 'HOME', 'LC_ALL', 'TZ', 'OLD_PWD', 'XLD_PRELOAD', 'ld_preload']) assert.not.ok(isUnsafeForRoot(key), key);
+/** What a root program's glibc follows to files: message catalogues (format strings) and zone files. */
+const LOCALE_AND_ZONE = ['LANG', 'LANGUAGE', 'LC_ALL', 'LC_MESSAGES', 'LC_CTYPE', 'LC_FUTURE_THING', 'TZ'];
+
+test('every variable glibc distrusts, any LD_*, the locale and the time zone are unsafe for root', () => {
+  for (const key of [...GLIBC_UNSECURE, ...LOCALE_AND_ZONE, 'LD_BIND_NOW', 'LD_FUTURE_THING', 'LD_']) assert.ok(isUnsafeForRoot(key), key);
+  for (const key of ['PATH', 'TERM', 'HOME', 'OLD_PWD', 'XLD_PRELOAD', 'ld_preload', 'XLC_ALL', 'lang']) assert.not.ok(isUnsafeForRoot(key), key);
 });
 
 test('splitEnvironment moves the unsafe ones into restore words and keeps the rest for the helpers', () => {
@@ -98,8 +101,8 @@ test('splitEnvironment moves the unsafe ones into restore words and keeps the re
   target.LD_BIND_NOW = '1';
   const { helpers, restore } = splitEnvironment(target);
 
-  assert.equal(helpers, { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', TERM: 'xterm', HOME: '/home/alice' });
-  assert.equal([...restore].sort(), [...GLIBC_UNSECURE.map((key) => `${key}=value of ${key}`), 'LD_BIND_NOW=1'].sort());
+  assert.equal(helpers, { PATH: '/usr/bin:/bin', TERM: 'xterm', HOME: '/home/alice' });
+  assert.equal([...restore].sort(), [...GLIBC_UNSECURE.map((key) => `${key}=value of ${key}`), 'LANG=C.UTF-8', 'LD_BIND_NOW=1'].sort());
 });
 
 test('restore words keep values verbatim: =, spaces, newlines, empty', () => {

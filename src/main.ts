@@ -75,7 +75,7 @@ async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: re
     // command's own -C (git -C, make -C) is never mistaken for ours.
     const again =
       request.kind === 'run'
-        ? ['--chdir', resolve(currentDirectory(), request.chdir ?? '.'), '--', request.name, '--', ...request.command]
+        ? [...(request.user !== undefined ? ['--user', request.user] : []), '--chdir', resolve(currentDirectory(), request.chdir ?? '.'), '--', request.name, '--', ...request.command]
         : args;
     return execute({ file: pkexec, argv: [pkexec, script, ...again], env: process.env as Record<string, string>, path });
   }
@@ -133,7 +133,13 @@ async function run(request: RunRequest): Promise<Ending> {
  * the plain user, who may read the policy file too. Reports never fail on
  * privilege; a policy that cannot be read means "no".
  */
-async function asker(): Promise<{ user: string; privilege: Elevation | 'none'; mayUse: (name: string) => boolean }> {
+interface AskerView {
+  readonly user: string;
+  readonly privilege: Elevation | 'none';
+  readonly may: (name: string, action: Action) => boolean;
+}
+
+async function asker(): Promise<AskerView> {
   let who: Pick<Caller, 'user' | 'uid' | 'gid' | 'groups'>;
   let privilege: Elevation | 'none';
   if (process.geteuid!() === 0) {
@@ -144,13 +150,13 @@ async function asker(): Promise<{ user: string; privilege: Elevation | 'none'; m
     who = { user: userInfo().username, uid: process.getuid!(), gid: process.getgid!(), groups: process.getgroups!() };
     privilege = 'none';
   }
-  if (who.uid === 0) return { user: who.user, privilege, mayUse: () => true };
+  if (who.uid === 0) return { user: who.user, privilege, may: () => true };
   try {
     const policy = loadPolicy();
     const member = await memberOf(who, policy, findTool('getent'));
-    return { user: who.user, privilege, mayUse: (name) => may(policy, member, name, 'use') };
+    return { user: who.user, privilege, may: (name, action) => may(policy, member, name, action) };
   } catch {
-    return { user: who.user, privilege, mayUse: () => false };
+    return { user: who.user, privilege, may: () => false };
   }
 }
 
@@ -167,14 +173,15 @@ async function perform(request: Exclude<Request, { kind: 'answered' }>, args: re
     case 'run':
       return run(request);
     case 'list': {
-      const rows = listNamespaces((await asker()).mayUse);
+      const who = await asker();
+      const rows = listNamespaces((name) => who.may(name, 'use'));
       print(request.json ? `${JSON.stringify(rows, null, 2)}\n` : formatList(rows));
       return OK;
     }
     case 'status': {
       const paths = pathsFor(request.name);
       const who = await asker();
-      const report = status(paths, { user: who.user, privilege: who.privilege, mayUse: who.mayUse(paths.name) });
+      const report = status(paths, { user: who.user, privilege: who.privilege, mayUse: who.may(paths.name, 'use'), mayCreate: who.may(paths.name, 'create') });
       print(request.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, paths));
       return { kind: 'code', code: report.usable ? 0 : 1 };
     }

@@ -22,6 +22,7 @@ export interface Asker {
   readonly user: string;
   readonly privilege: Elevation | 'none';
   readonly mayUse: boolean;
+  readonly mayCreate: boolean;
 }
 
 /** An empty file where the namespace should be is what a crash leaves; the next run replaces it. */
@@ -49,6 +50,9 @@ export function status(paths: NamespacePaths, asker: Asker): StatusReport {
   }
   if (privilege === 'none') problems.push('not running as root: run netns-run as root or through sudo');
   if (!asker.mayUse) problems.push(`no rule in ${POLICY_FILE} lets ${asker.user} use ${paths.name}; ask an administrator`);
+  else if (base.netns !== 'mounted' && !asker.mayCreate) {
+    problems.push(`${paths.name} does not exist yet and no rule in ${POLICY_FILE} lets ${asker.user} make it; ask an administrator`);
+  }
   if (base.netns === 'stale' && !emptyLeftover(paths.netns)) {
     problems.push(`${paths.netns} is a leftover file, not a namespace, and not empty; remove it or choose another name`);
   }

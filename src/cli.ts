@@ -125,6 +125,9 @@ export async function parseCommandLine(args: readonly string[]): Promise<Request
   const { default: yargs } = await import('yargs');
   let failure: string | undefined;
   const parser = yargs([...args])
+    // yargs would pick its message file by the caller's locale variables,
+    // which under a setuid wrapper could name any file root can read.
+    .detectLocale(false)
     .scriptName('netns-run')
     .usage(USAGE)
     .option('list', { alias: 'l', type: 'boolean', description: 'list the namespaces in /run/netns and their state' })

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { inspect, namespaceId } from '../ensure/inspect.js';
+import { readTrusted } from '../ensure/resolver.js';
 import type { NamespacePaths } from '../name.js';
 
 /** What --list and --status say about one namespace; read-only, needs no root. */
@@ -12,6 +13,8 @@ export interface NamespaceReport {
   readonly resolvConf: string;
   readonly nameservers: readonly string[];
   readonly nsswitchConf: string;
+  /** Why the administrator's resolver files would be refused by a run, if they would. */
+  readonly resolverProblem?: string;
 }
 
 function read(path: string): string | undefined {
@@ -29,16 +32,31 @@ export function nameservers(resolvConf: string | undefined): string[] {
     .filter((server): server is string => server !== undefined);
 }
 
+/**
+ * Reports may run as root (through sudo or a setuid wrapper): the
+ * resolvers are read under the same trust rules as a run reads them, so a
+ * report never shows what a root-only file, or one a link points at, says.
+ */
+function trustedResolvConf(paths: NamespacePaths): { text?: string; problem?: string } {
+  try {
+    return { text: readTrusted(paths.resolvConf, paths.etcDir)?.toString('utf8') };
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+}
+
 export function report(paths: NamespacePaths): NamespaceReport {
   const facts = inspect(paths);
   const id = namespaceId(paths.netns);
+  const resolv = trustedResolvConf(paths);
   return {
     name: paths.name,
     netns: facts.netns,
     madeByNetnsRun: id !== undefined && read(paths.createdMarker)?.trim() === id,
     mountNamespace: facts.mntns,
     resolvConf: existsSync(paths.resolvConf) ? paths.resolvConf : '',
-    nameservers: nameservers(read(paths.resolvConf)),
+    nameservers: nameservers(resolv.text),
     nsswitchConf: existsSync(paths.nsswitchConf) ? paths.nsswitchConf : '',
+    ...(resolv.problem !== undefined ? { resolverProblem: resolv.problem } : {}),
   };
 }

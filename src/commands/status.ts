@@ -53,6 +53,7 @@ export function status(paths: NamespacePaths, asker: Asker): StatusReport {
   else if (base.netns !== 'mounted' && !asker.mayCreate) {
     problems.push(`${paths.name} does not exist yet and no rule in ${POLICY_FILE} lets ${asker.user} make it; ask an administrator`);
   }
+  if (base.resolverProblem !== undefined) problems.push(base.resolverProblem);
   if (base.netns === 'stale' && !emptyLeftover(paths.netns)) {
     problems.push(`${paths.netns} is a leftover file, not a namespace, and not empty; remove it or choose another name`);
   }

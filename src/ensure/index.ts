@@ -53,6 +53,10 @@ export async function ensureNamespace(paths: NamespacePaths): Promise<void> {
   const tools = findTools(['ip', 'nsenter', 'unshare', 'mount', 'umount', 'sh', 'cat', 'flock', 'taskset'] as const);
   const undo = new Undo();
   let release: (() => void) | undefined;
+  // A stop signal (a caller's Ctrl-Z, which sudo passes on) must not park us
+  // holding the lock: every other first use of NAME, root's too, would wait.
+  const stay = () => {};
+  for (const signal of STOP_SIGNALS) process.on(signal, stay);
   try {
     release = await lockStateDir(paths, tools.flock, undo);
     // Someone may have made it while we waited: decide again under the lock.
@@ -64,5 +68,8 @@ export async function ensureNamespace(paths: NamespacePaths): Promise<void> {
     throw error;
   } finally {
     release?.();
+    for (const signal of STOP_SIGNALS) process.off(signal, stay);
   }
 }
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'];

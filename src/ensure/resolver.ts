@@ -67,7 +67,7 @@ export function writeDefaultNsswitchConf(paths: NamespacePaths, undo: Undo): voi
  * and readable by everyone, since everyone in the namespace reads it. The
  * checks are made on the descriptor that is read, not on a path.
  */
-function readTrusted(path: string, directory: string): Buffer | undefined {
+export function readTrusted(path: string, directory: string): Buffer | undefined {
   // /etc/netns as well as /etc/netns/NAME: whoever can write either can swap the files.
   for (const dir of [dirname(directory), directory]) {
     const st = lstatSync(dir, { throwIfNoEntry: false });

@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { BIN, NODE, isRoot, netnsRun, removeNamespace, runProgram, sh, skipReason, uniqueName, type Result } from '../support/netns-run.js';
+import { running } from '../support/kernel.js';
 import { cleanEnv, createTestUser, sudoMissing, type TestUser } from '../support/user.js';
 
 /** The test's own environment without the ~90 ms NODE_EXTRA_CA_CERTS costs every Node start. */
@@ -86,15 +87,6 @@ function comm(pid: number): string {
   }
 }
 
-/** Alive means it exists and is not a zombie waiting for a reaper. */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Polls until COND holds; throws naming WHAT if it never does (a guard against hanging, not a timing check). */
 async function waitFor(cond: () => boolean, what: string, limitMs = 20_000): Promise<void> {

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   assertOneErrorLine, assertRan, eventually, everythingOf, holdNamespace, isNsfs, linkFlags, listing, mountCount, mountPoints, netnsList, nsLink,
-  present, processesIn, recordedNamespace, namespaceId, withNamespace,
+  present, processesIn, recordedNamespace, namespaceId, running, withNamespace,
 } from '../support/kernel.js';
 import { BIN, NODE, isRoot, netnsRun, runProgram, sh, skipReason, uniqueName, type Result } from '../support/netns-run.js';
 import { cleanEnv, createTestUser, sudoMissing, type TestUser } from '../support/user.js';
@@ -73,15 +73,6 @@ function processNamed(link: string, comm: string): number | undefined {
   });
 }
 
-/** Alive: exists and is no zombie. */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** netns-run's one-line notes on stderr: exactly these, nothing else. */
 function assertNote(result: Result, pattern: RegExp, what: string): void {

@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { running } from '../support/kernel.js';
 import { BIN, NODE, isRoot, netnsRun, removeNamespace, skipReason, uniqueName, type Result } from '../support/netns-run.js';
 
 /** The test's own environment without the ~90 ms NODE_EXTRA_CA_CERTS costs every Node start. */
@@ -79,15 +80,6 @@ function read(path: string): string {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
-/** Alive means it exists and is not a zombie waiting for a reaper. */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 check('exit codes 0, 1, 42 and 255 pass through', async () => {
   const codes = [0, 1, 42, 255];

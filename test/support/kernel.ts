@@ -204,3 +204,13 @@ export function listing(dir: string): string[] {
   const result = trySh(`ls -A ${dir}`);
   return result.status === 0 ? result.stdout.split('\n').filter(Boolean).sort() : ['(missing)'];
 }
+
+/** Alive means it exists and is not a zombie waiting for a reaper. */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}

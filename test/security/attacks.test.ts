@@ -17,14 +17,12 @@ import { spawnSync } from 'node:child_process';
 import {
   attackRun, attackSuite, auditTrace, clearMarkers, enterMode, leaveMode, plant, plantDir, privilegedCode, readMarkers, runAs, STRACE, SUDO, writableByOthers,
   type Attacker, type Mode,
+  makeShared, ROOT_ENV,
 } from '../support/attack.js';
 import { auditClean, noSecret, nothingGained, nothingMade, refused, show, worked } from '../support/attack-checks.js';
 import { anythingMentioning, everythingOf, removeEverything } from '../support/kernel.js';
-import { BIN, NODE, netnsRun, runProgram, skipReason, uniqueName } from '../support/netns-run.js';
+import { BIN, NODE, runProgram, skipReason, uniqueName } from '../support/netns-run.js';
 
-/** Root's own environment for its calls, without the slow NODE_EXTRA_CA_CERTS. */
-const ROOT_ENV: NodeJS.ProcessEnv = { ...process.env };
-delete ROOT_ENV.NODE_EXTRA_CA_CERTS;
 
 /** A namespace that exists (made by root) and that the attacker may use. */
 let SHARED = '';
@@ -35,8 +33,7 @@ const suite = attackSuite('attacks.test', test, {
   remove: removeEverything,
   async setup() {
     SHARED = suite.fresh('atk');
-    const made = await netnsRun([SHARED, '--', 'true'], { env: ROOT_ENV });
-    if (made.code !== 0) throw new Error(`root could not make ${SHARED}: ${made.stderr}`);
+    await makeShared(SHARED);
   },
 });
 

@@ -9,15 +9,14 @@ import * as assert from 'uvu/assert';
 import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { attackRun, attackSuite, enterMode, leaveMode, plant, readMarkers, runAs, suspendGrant, SUDO, type Attacker, type Mode } from '../support/attack.js';
+import { attackRun, attackSuite, enterMode, leaveMode, plant, readMarkers, runAs, suspendGrant, SUDO, type Attacker, type Mode, makeShared, plantRootOnlyScript,
+} from '../support/attack.js';
 import { noSecret, noShadow, nothingGained, nothingMade, refused, show, worked } from '../support/attack-checks.js';
 import { everythingOf, mountsMentioning, removeEverything } from '../support/kernel.js';
-import { netnsRun, skipReason, uniqueName, type Result } from '../support/netns-run.js';
+import { skipReason, uniqueName, type Result } from '../support/netns-run.js';
 import { grant } from '../support/policy.js';
 import { describe, sandbox } from '../support/sandbox.js';
 
-const ROOT_ENV: NodeJS.ProcessEnv = { ...process.env };
-delete ROOT_ENV.NODE_EXTRA_CA_CERTS;
 
 let SHARED = '';
 /** A root-only 0700 script in a directory everyone may search (the setuid copy's 0711 directory). */
@@ -29,10 +28,8 @@ const suite = attackSuite('policy.test', test, {
   remove: removeEverything,
   async setup(a) {
     SHARED = suite.fresh('pol');
-    const made = await netnsRun([SHARED, '--', 'true'], { env: ROOT_ENV });
-    if (made.code !== 0) throw new Error(`root could not make ${SHARED}: ${made.stderr}`);
-    REACHABLE_ROOT_SCRIPT = join(a.suidNode, '..', 'root-only.sh');
-    writeFileSync(REACHABLE_ROOT_SCRIPT, `#!/bin/sh\necho "$(id -u) $(id -ru) ran:reachable-root-only" >> ${a.markers}/ran.log\n`, { mode: 0o700 });
+    await makeShared(SHARED);
+    REACHABLE_ROOT_SCRIPT = plantRootOnlyScript(a);
   },
 });
 

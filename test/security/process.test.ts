@@ -7,16 +7,15 @@
 // Racing first uses by several callers: test/kernel/concurrency.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { attackRun, attackSuite, entry, plant, readMarkers, runAs, SUDO, type Attacker, type Mode } from '../support/attack.js';
+import { attackRun, attackSuite, entry, plant, readMarkers, runAs, SUDO, type Attacker, type Mode, makeShared, plantRootOnlyScript, ROOT_ENV,
+} from '../support/attack.js';
 import { noSecret, nothingGained, nothingMade, refused, show, statusField, worked } from '../support/attack-checks.js';
 import { everythingOf, mountCount, removeEverything } from '../support/kernel.js';
 import { netnsRun, skipReason, uniqueName } from '../support/netns-run.js';
 
-const ROOT_ENV: NodeJS.ProcessEnv = { ...process.env };
-delete ROOT_ENV.NODE_EXTRA_CA_CERTS;
 
 let SHARED = '';
 let REACHABLE_ROOT_SCRIPT = '';
@@ -27,10 +26,8 @@ const suite = attackSuite('process.test', test, {
   remove: removeEverything,
   async setup(a) {
     SHARED = suite.fresh('proc');
-    const made = await netnsRun([SHARED, '--', 'true'], { env: ROOT_ENV });
-    if (made.code !== 0) throw new Error(`root could not make ${SHARED}: ${made.stderr}`);
-    REACHABLE_ROOT_SCRIPT = join(a.suidNode, '..', 'root-only.sh');
-    writeFileSync(REACHABLE_ROOT_SCRIPT, `#!/bin/sh\necho "$(id -u) $(id -ru) ran:reachable-root-only" >> ${a.markers}/ran.log\n`, { mode: 0o700 });
+    await makeShared(SHARED);
+    REACHABLE_ROOT_SCRIPT = plantRootOnlyScript(a);
   },
 });
 

@@ -32,7 +32,7 @@
 import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { BIN, NODE, ROOT, runProgram, sh, trySh, type Result } from './netns-run.js';
+import { BIN, NODE, ROOT, netnsRun, runProgram, sh, trySh, type Result } from './netns-run.js';
 import { createTestUser, sudoMissing, type TestUser } from './user.js';
 
 export type Mode = 'sudo' | 'setuid' | 'self' | 'wrapper';
@@ -738,4 +738,24 @@ export function suspendGrant(attacker: Attacker): () => void {
     const now = existsSync(POLICY) ? readFileSync(POLICY, 'utf8') : '';
     if (!now.split('\n').includes(tagged)) writePolicy(`${now.replace(/\n?$/, '\n')}${tagged}\n`.replace(/^\n/, ''));
   };
+}
+
+/** Root's own environment for its calls, without the slow NODE_EXTRA_CA_CERTS. */
+export const ROOT_ENV: NodeJS.ProcessEnv = (() => {
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+})();
+
+/** Makes, as root, the namespace that every attack of a file shares. */
+export async function makeShared(name: string): Promise<void> {
+  const made = await netnsRun([name, '--', 'true'], { env: ROOT_ENV });
+  if (made.code !== 0) throw new Error(`root could not make ${name}: ${made.stderr}`);
+}
+
+/** A root-only 0700 script in a directory everyone may search (the setuid copy's 0711 directory); returns its path. */
+export function plantRootOnlyScript(a: Attacker): string {
+  const script = join(a.suidNode, '..', 'root-only.sh');
+  writeFileSync(script, `#!/bin/sh\necho "$(id -u) $(id -ru) ran:reachable-root-only" >> ${a.markers}/ran.log\n`, { mode: 0o700 });
+  return script;
 }

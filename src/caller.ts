@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { failed, runToEnd } from './child.js';
 import { NetnsRunError } from './errors.js';
 
 /** How netns-run got its privilege, which decides who the caller is. */
@@ -158,10 +159,9 @@ function becomeRoot(): void {
  * through getent so that any account the system knows works.
  */
 export async function accountOf(user: string, getent: string): Promise<Caller> {
-  const { execa } = await import('execa');
-  const result = await execa(getent, ['passwd', user], { env: { PATH: '/usr/bin:/bin' }, extendEnv: false, reject: false, stdin: 'ignore' });
-  const fields = String(result.stdout).split('\n')[0]!.split(':');
-  if (result.failed || fields.length < 7) throw new NetnsRunError(`no such user ${JSON.stringify(user)}; give a user name or uid that exists`);
+  const result = await runToEnd(getent, ['passwd', user], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const fields = result.stdout.split('\n')[0]!.split(':');
+  if (failed(result) || fields.length < 7) throw new NetnsRunError(`no such user ${JSON.stringify(user)}; give a user name or uid that exists`);
   const [name, , uidText, gidText, , home, shell] = fields as [string, string, string, string, string, string, string];
   const uid = parseId(uidText, 'the uid of ' + name);
   const gid = parseId(gidText, 'the gid of ' + name);

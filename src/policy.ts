@@ -5,6 +5,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Caller } from './caller.js';
+import { failed, runToEnd } from './child.js';
 import { TRUSTED_PATH } from './tools.js';
 import { NetnsRunError } from './errors.js';
 
@@ -146,11 +147,10 @@ export async function memberOf(caller: Pick<Caller, 'user' | 'uid' | 'gid' | 'gr
   const named = [...new Set(policy.rules.flatMap((rule) => (rule.who.kind === 'group' ? [rule.who.name] : [])))];
   const groups = new Set<string>();
   if (named.length > 0) {
-    const { execa } = await import('execa');
     for (const group of named) {
-      const result = await execa(getent, ['group', group], { env: { PATH: TRUSTED_PATH }, extendEnv: false, reject: false, stdin: 'ignore' });
-      const gid = Number(String(result.stdout).split(':')[2]);
-      if (!result.failed && Number.isInteger(gid) && (gid === caller.gid || caller.groups.includes(gid))) groups.add(group);
+      const result = await runToEnd(getent, ['group', group], { env: { PATH: TRUSTED_PATH }, stdio: ['ignore', 'pipe', 'ignore'] });
+      const gid = Number(result.stdout.split(':')[2]);
+      if (!failed(result) && Number.isInteger(gid) && (gid === caller.gid || caller.groups.includes(gid))) groups.add(group);
     }
   }
   return { user: caller.user, uid: caller.uid, inGroup: (group) => groups.has(group) };

@@ -1,3 +1,4 @@
+import { childProcesses, describeFailure, failed, runToEnd } from '../child.js';
 import { NetnsRunError, oneLine } from '../errors.js';
 import { TRUSTED_PATH } from '../tools.js';
 
@@ -11,23 +12,23 @@ export function lastLine(text: string): string {
   return oneLine(lines[lines.length - 1] ?? '');
 }
 
-/**
- * Runs a privileged helper to completion. execa is loaded here, on first
- * use, so the warm path (nothing to make) never pays for it.
- */
+/** Runs a privileged helper to completion; node:child_process is loaded on first use, so the warm path never pays for it. */
 export async function runHelper(file: string, args: readonly string[], doing: string): Promise<string> {
-  const { execa } = await import('execa');
-  const result = await execa(file, args, { env: HELPER_ENV, extendEnv: false, reject: false, stdin: 'ignore', timeout: 30_000 });
-  if (result.failed) {
-    const why = lastLine(String(result.stderr)) || result.shortMessage;
+  const outcome = await runToEnd(file, args, { env: HELPER_ENV, timeout: HELPER_TIMEOUT_MS });
+  if (failed(outcome)) {
+    const why = lastLine(outcome.stderr) || describeFailure(file, outcome, HELPER_TIMEOUT_MS);
     throw new NetnsRunError(`${doing} failed: ${why}`);
   }
-  return String(result.stdout);
+  return outcome.stdout;
 }
+
+const HELPER_TIMEOUT_MS = 30_000;
 
 /** The synchronous twin, for undo steps, which must also run from an exit handler. */
 export async function loadSyncRunner(): Promise<(file: string, args: readonly string[]) => boolean> {
-  const { execaSync } = await import('execa');
-  return (file, args) =>
-    !execaSync(file, args, { env: HELPER_ENV, extendEnv: false, reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore', timeout: 10_000 }).failed;
+  const { spawnSync } = await childProcesses();
+  return (file, args) => {
+    const result = spawnSync(file, [...args], { env: { ...HELPER_ENV }, stdio: 'ignore', timeout: 10_000, killSignal: 'SIGKILL' });
+    return result.error === undefined && result.status === 0;
+  };
 }

@@ -1,4 +1,5 @@
 import { closeSync, constants, fstatSync, mkdirSync, openSync, rmdirSync, statSync } from 'node:fs';
+import { failed, runToEnd } from '../child.js';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Undo } from './undo.js';
@@ -10,7 +11,6 @@ import type { Undo } from './undo.js';
  * ours after flock(1) exits, and dies with us however we end.
  */
 export async function lockStateDir(paths: NamespacePaths, flock: string, undo: Undo): Promise<() => void> {
-  const { execa } = await import('execa');
   for (let attempt = 0; attempt < 5; attempt += 1) {
     try {
       mkdirSync(paths.stateDir, { mode: 0o755 });
@@ -26,14 +26,12 @@ export async function lockStateDir(paths: NamespacePaths, flock: string, undo: U
       closeSync(fd);
       throw new NetnsRunError(`${paths.stateDir} is not owned by root or is writable by others; remove it and try again`);
     }
-    const result = await execa(flock, ['--exclusive', '--wait', '60', '3'], {
-      // execa's types list only 3-9 for extra descriptors; any open fd works at run time.
-      stdio: ['ignore', 'ignore', 'pipe', fd as 3],
-      reject: false,
+    // flock(1) gets the directory as its descriptor 3 and locks it for us.
+    const result = await runToEnd(flock, ['--exclusive', '--wait', '60', '3'], {
+      stdio: ['ignore', 'ignore', 'pipe', fd],
       env: { PATH: '/usr/bin:/bin' },
-      extendEnv: false,
     });
-    if (result.failed) {
+    if (failed(result)) {
       closeSync(fd);
       throw new NetnsRunError(`could not lock ${paths.stateDir} within 60 s: another netns-run is stuck setting up ${paths.name}`);
     }

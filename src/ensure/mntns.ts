@@ -1,5 +1,6 @@
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { describeFailure, failed, runToEnd, startHelper } from '../child.js';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
@@ -127,39 +128,38 @@ type HolderTools = Pick<Tools, 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh'
  * that the caller can try again elsewhere; throws on any other failure.
  */
 async function tryHoldAndBind(paths: NamespacePaths, tools: HolderTools, cpu: number | undefined): Promise<boolean> {
-  const { execa } = await import('execa');
   const chain = [`--net=${paths.netns}`, '--', tools.unshare, '--mount', '--propagation', 'slave', '--',
     tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.cat,
     paths.name, paths.resolvConfCopy, paths.nsswitchConfCopy, paths.nscdDir];
   const [file, args] = cpu === undefined ? [tools.nsenter, chain] : [tools.taskset, ['--cpu-list', String(cpu), tools.nsenter, ...chain]];
-  const holder = execa(file, args, { env: HELPER_ENV, extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, timeout: 30_000 });
+  const { child: holder, done } = await startHelper(file, args, { env: HELPER_ENV, stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 });
   try {
     const ready = await new Promise<boolean>((resolveReady) => {
       let seen = '';
-      holder.stdout.on('data', (chunk: Buffer) => {
+      holder.stdout!.on('data', (chunk: Buffer) => {
         seen += chunk.toString();
         if (seen.includes('ready\n')) resolveReady(true);
       });
-      void holder.then(() => resolveReady(false));
+      void done.then(() => resolveReady(false));
     });
     if (!ready) {
-      const result = await holder;
-      throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: ${lastLine(String(result.stderr)) || result.shortMessage}`);
+      const result = await done;
+      throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: ${lastLine(result.stderr) || describeFailure(file, result, 30_000)}`);
     }
     const nsFile = `/proc/${holder.pid}/ns/mnt`;
     // The trap behind unshare --mount=FILE's failures: binding our own namespace instead of the new one.
     if (inodeOf(nsFile) === inodeOf('/proc/self/ns/mnt')) {
       throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: the helper did not get a namespace of its own`);
     }
-    const bind = await execa(tools.mount, ['--bind', nsFile, paths.mntns], { env: HELPER_ENV, extendEnv: false, reject: false, stdin: 'ignore' });
-    return !bind.failed;
+    const bind = await runToEnd(tools.mount, ['--bind', nsFile, paths.mntns], { env: HELPER_ENV });
+    return !failed(bind);
   } finally {
-    holder.stdin.end();
-    if (holder.exitCode === null) {
-      const ended = await Promise.race([holder.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000).unref())]);
+    holder.stdin!.end();
+    if (holder.exitCode === null && holder.signalCode === null) {
+      const ended = await Promise.race([done.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000).unref())]);
       if (!ended) holder.kill('SIGKILL');
     }
-    await holder;
+    await done;
   }
 }
 

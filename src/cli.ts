@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
-import { checkName } from './name.js';
+import { checkName, NAME_PATTERN } from './name.js';
 
 // The management actions are options, not words: a namespace may be called
 // "list" or "down", but no name can start with '-', so `netns-run --down wg`
@@ -70,7 +70,11 @@ Options go before NAME; everything after NAME belongs to COMMAND.`;
 export const OPTIONS = ['help', 'version', 'list', 'json', 'status', 'ensure', 'down', 'force', 'unit', 'user', 'chdir'] as const;
 const ACTIONS = ['list', 'status', 'ensure', 'down', 'unit'] as const;
 
+/** The bundle (see build.mjs) carries the version; compiled by tsc alone, it is read from package.json. */
+declare const NETNS_RUN_VERSION: string | undefined;
+
 export function version(): string {
+  if (typeof NETNS_RUN_VERSION === 'string') return NETNS_RUN_VERSION;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }
@@ -117,49 +121,39 @@ function usageFailure(message: string): UsageError {
 }
 
 /**
+ * The common call, `NAME [--] [COMMAND...]` (or `-- NAME ...`), recognised
+ * without yargs, whose loading costs far more than netns-run's own work on
+ * the warm path. It returns exactly what the yargs route returns for the same
+ * words, or undefined whenever it is not certain (any option, a bad NAME, an
+ * empty command, ...): those go the yargs route, so help, errors and
+ * suggestions come from one place and read the same as ever.
+ */
+export function quickParse(args: readonly string[]): RunRequest | undefined {
+  const rest = args[0] === '--' ? args.slice(1) : args;
+  const [name, ...after] = rest;
+  // An option before NAME (or a name that would be one) is yargs' to judge.
+  if (name === undefined || !NAME_PATTERN.test(name)) return undefined;
+  if (after[0] !== '--' && after[0]?.startsWith('-')) return undefined;
+  const command = after[0] === '--' ? after.slice(1) : after;
+  if (command[0] === '') return undefined;
+  return { kind: 'run', name, command };
+}
+
+/**
  * Options come before NAME; everything after NAME belongs to the command, so
- * `netns-run wg curl -v` never reads -v as ours. yargs parses the options and
- * stops at NAME ('halt-at-non-option'); the raw rest arrives in argv['--'].
+ * `netns-run wg curl -v` never reads -v as ours. The common call needs no
+ * option parser (quickParse); anything else loads yargs, which parses the
+ * options and stops at NAME ('halt-at-non-option'); the raw rest arrives in
+ * argv['--'].
  */
 export async function parseCommandLine(args: readonly string[]): Promise<Request> {
-  const { default: yargs } = await import('yargs');
-  let failure: string | undefined;
-  const parser = yargs([...args])
-    // yargs would pick its message file by the caller's locale variables,
-    // which under a setuid wrapper could name any file root can read.
-    .detectLocale(false)
-    .scriptName('netns-run')
-    .usage(USAGE)
-    .option('list', { alias: 'l', type: 'boolean', description: 'list the namespaces in /run/netns and their state' })
-    .option('status', { type: 'string', requiresArg: true, description: 'show the state of NAME and why it is not usable', defaultDescription: undefined })
-    .option('ensure', { type: 'string', requiresArg: true, description: 'make NAME and its mount namespace, run nothing' })
-    .option('down', { type: 'string', requiresArg: true, description: 'tear NAME down (the network namespace only if netns-run made it)' })
-    .option('force', { type: 'boolean', description: 'with --down: delete the network namespace even if netns-run did not make it' })
-    .option('unit', { type: 'string', requiresArg: true, description: 'print a systemd drop-in confining a service to NAME' })
-    .option('json', { type: 'boolean', description: 'with --list or --status: print JSON' })
-    .option('user', { alias: 'u', type: 'string', requiresArg: true, description: 'root only: run COMMAND as USER (name or uid)' })
-    .option('chdir', { alias: 'C', type: 'string', requiresArg: true, description: 'start COMMAND in DIR instead of the current directory' })
-    .conflicts({ list: ['status', 'ensure', 'down', 'unit'], status: ['ensure', 'down', 'unit'], ensure: ['down', 'unit'], down: ['unit'] })
-    .example('$0 wg -- curl ifconfig.me', 'fetch a page through the namespace wg')
-    .example('sudo $0 wg -- id', 'as a user through sudo: prints your own ids')
-    .example('sudo $0 wg', 'a shell in wg ($NETNS_RUN_NAME is set for a prompt)')
-    .example("alias wgcurl='sudo netns-run wg -- curl'", 'a shell alias')
-    .example('ExecStart=/usr/bin/netns-run wg -- /usr/bin/transmission-daemon -f', 'a systemd service')
-    .example('$0 --list', 'the namespaces and their state')
-    .epilog("Exit status: the command's own; 125 if netns-run fails, 126 if COMMAND cannot be executed, 127 if it is not found; --status: 0 if usable, 1 if not.\nSee netns-run(1).")
-    // The command's words are data: '007' must stay '007', never become the number 7.
-    .parserConfiguration({ 'halt-at-non-option': true, 'populate--': true, 'parse-numbers': false, 'parse-positional-numbers': false })
-    .strictOptions()
-    .help('help', 'show this help and exit')
-    .alias('help', 'h')
-    .version('version', 'show the version and exit', version())
-    .alias('version', 'V')
-    .wrap(Math.min(100, process.stdout.columns || 80))
-    .exitProcess(false)
-    .fail((message, error) => {
-      failure = message || error?.message || 'invalid command line';
-    });
-  const argv = await parser.parseAsync();
+  return quickParse(args) ?? parseWithYargs(args);
+}
+
+/** The yargs route: every command line may take it; only the common ones skip it. */
+export async function parseWithYargs(args: readonly string[]): Promise<Request> {
+  const { parseOptions } = await import('./cli-parser.js');
+  const { argv, failure } = await parseOptions(args, { usage: USAGE, version, columns: () => process.stdout.columns });
   if (failure !== undefined) throw usageFailure(failure);
   if (argv.help || argv.version) return { kind: 'answered' };
   const rest = ((argv['--'] as unknown[] | undefined) ?? []).map(String);

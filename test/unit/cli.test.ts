@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseCommandLine, type Request } from '../../src/cli.js';
+import { parseCommandLine, parseWithYargs, quickParse, type Request } from '../../src/cli.js';
 import { NetnsRunError, UsageError } from '../../src/errors.js';
 
 /** Runs parseCommandLine with stdout captured: --help and --version print there. */
-async function parseCapturing(args: readonly string[]): Promise<{ request: Request; stdout: string }> {
+async function parseCapturing(args: readonly string[], parse = parseCommandLine): Promise<{ request: Request; stdout: string }> {
   const write = process.stdout.write;
   let stdout = '';
   process.stdout.write = ((chunk: string | Uint8Array) => {
@@ -13,7 +13,7 @@ async function parseCapturing(args: readonly string[]): Promise<{ request: Reque
     return true;
   }) as typeof process.stdout.write;
   try {
-    return { request: await parseCommandLine(args), stdout };
+    return { request: await parse(args), stdout };
   } finally {
     process.stdout.write = write;
   }
@@ -171,6 +171,76 @@ test('--version and -V print the package version and are answered', async () => 
     assert.equal(request, { kind: 'answered' });
     assert.is(stdout.trim(), pkg.version);
   }
+});
+
+// ---- the quick route: the common call without yargs -------------------------
+
+/** What the yargs route makes of args: the Request, or the message it refuses them with. */
+async function viaYargs(args: readonly string[]): Promise<Request | string> {
+  try {
+    return (await parseCapturing(args, parseWithYargs)).request;
+  } catch (error) {
+    return `refused: ${(error as Error).message}`;
+  }
+}
+
+test('the quick route takes the common calls', () => {
+  assert.equal(quickParse(['wg', '--', 'curl', '-v']), { kind: 'run', name: 'wg', command: ['curl', '-v'] });
+  assert.equal(quickParse(['wg', 'curl', '-v']), { kind: 'run', name: 'wg', command: ['curl', '-v'] });
+  assert.equal(quickParse(['wg']), { kind: 'run', name: 'wg', command: [] });
+  assert.equal(quickParse(['wg', '--']), { kind: 'run', name: 'wg', command: [] });
+  assert.equal(quickParse(['--', 'wg', '--', 'id']), { kind: 'run', name: 'wg', command: ['id'] });
+  assert.equal(quickParse(['wg', '--', '-x']), { kind: 'run', name: 'wg', command: ['-x'] });
+  assert.equal(quickParse(['wg', '--', '--', 'x']), { kind: 'run', name: 'wg', command: ['--', 'x'] });
+});
+
+test('the quick route declines what needs yargs: options, bad names, mistakes', () => {
+  const declined = [
+    [], ['--'], ['--', '--'], ['--help'], ['-h'], ['--list'], ['-l'], ['--user', 'root', 'wg'], ['-C', '/', 'wg'], ['--status', 'wg'],
+    ['wg', '--list'], ['wg', '-x'], ['wg', '--help'], ['-wg', 'x'], ['--', '-wg'], ['--', '--help'], [''], ['', 'x'], ['.x'], ['a/b'],
+    ['x'.repeat(65)], ['wg', ''], ['wg', '--', ''], ['wg', '-'], ['-'], ['---'], ['wg\nx'],
+  ];
+  for (const args of declined) assert.is(quickParse(args), undefined, JSON.stringify(args));
+});
+
+test('the quick route answers exactly as yargs does, or leaves the call to yargs', async () => {
+  const words = ['wg', '--', '-x', '--help', '', 'id', 'list', '--list', '-', '007', '-h', '--user', '.x', 'a b', '--version', 'help'];
+  const corpus: string[][] = [[]];
+  for (let length = 1; length <= 3; length += 1) {
+    const previous = corpus.filter((args) => args.length === length - 1);
+    for (const args of previous) for (const word of words) corpus.push([...args, word]);
+  }
+  corpus.push(
+    ['x'.repeat(64), '--', 'true'], ['x'.repeat(65)], ['-wg', '--', 'id'], ['--', '--', 'wg'], ['wg', '--', '--', '--'], ['wg', '--', '-', '--help'],
+    ['a.b-c_d', 'sh', '-c', 'echo "$@"', '--', 'a'], ['007', '--', '007'], ['wg', 'printf', '%s\n', '', 'c\nd'], ['wg=1', 'x'], ['wg', 'x=1'],
+    ['--', 'wg', '-x'], ['--', 'wg', 'x', '--help'], ['help', '--', 'x'], ['version'], ['completion'], ['$0'], ['wg', '--', '$0'],
+  );
+  let quick = 0;
+  for (const args of corpus) {
+    const fast = quickParse(args);
+    if (fast === undefined) continue;
+    quick += 1;
+    assert.equal(fast, await viaYargs(args), JSON.stringify(args));
+  }
+  // The corpus does exercise the quick route, not only the declines.
+  assert.ok(quick > 100, `only ${quick} of ${corpus.length} took the quick route`);
+});
+
+test('parseCommandLine loads no yargs for the common call', async () => {
+  // A resolve hook makes yargs impossible to load: the common call must not notice, an option must.
+  const { spawnSync } = await import('node:child_process');
+  const hook = `data:text/javascript,export async function resolve(s, c, next) { if (s === 'yargs') throw new Error('yargs was loaded'); return next(s, c); }`;
+  const cli = JSON.stringify(new URL('../../src/cli.js', import.meta.url).href);
+  const script = (args: readonly string[]) => `
+    import { register } from 'node:module';
+    register(${JSON.stringify(hook)});
+    const { parseCommandLine } = await import(${cli});
+    try { console.log(JSON.stringify(await parseCommandLine(${JSON.stringify(args)}))); } catch (error) { console.log(error.message); }
+  `;
+  const run = (args: readonly string[]) =>
+    spawnSync(process.execPath, ['--input-type=module', '-e', script(args)], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(JSON.parse(run(['wg', '--', 'curl', '-v'])), { kind: 'run', name: 'wg', command: ['curl', '-v'] });
+  assert.match(run(['--list']), /yargs was loaded/);
 });
 
 test.run();

@@ -26,8 +26,7 @@ const PACKAGES: Record<ToolName, string> = {
 };
 
 /** Only root may be able to replace it: owner root, not writable by group or others. */
-function rootOnlyWritable(path: string): boolean {
-  const st = statSync(path);
+function rootOnlyWritable(st: Pick<Stats, 'uid' | 'mode'>): boolean {
   return st.uid === 0 && (st.mode & 0o022) === 0;
 }
 
@@ -39,26 +38,32 @@ function executable(st: Stats): boolean {
   return (mode & 0o001) !== 0 || ((mode & 0o010) !== 0 && groups.has(st.gid)) || ((mode & 0o100) !== 0 && st.uid === uid) || ((mode & 0o110) !== 0 && uid === 0);
 }
 
-/** The first executable file called tool in TRUSTED_PATH (a handful of stat calls; no module to load). */
-function search(tool: string): string | undefined {
+/**
+ * The first executable file called tool in TRUSTED_PATH, with its status: a
+ * handful of stat calls and no module to load. A missing file is no
+ * exception (throwIfNoEntry): building one costs more than the stat.
+ */
+function search(tool: string): { path: string; st: Stats } | undefined {
   for (const dir of TRUSTED_PATH.split(':')) {
     const path = `${dir}/${tool}`;
+    let st: Stats | undefined;
     try {
-      const st = statSync(path);
-      if (st.isFile() && executable(st)) return path;
+      st = statSync(path, { throwIfNoEntry: false });
     } catch {
-      // not here (or not reachable): the next directory
+      // not reachable: the next directory
     }
+    if (st !== undefined && st.isFile() && executable(st)) return { path, st };
   }
   return undefined;
 }
 
 export function findTool(tool: ToolName): string {
-  const path = search(tool);
-  if (path === undefined) {
+  const found = search(tool);
+  if (found === undefined) {
     throw new NetnsRunError(`${tool} not found in ${TRUSTED_PATH}; install ${PACKAGES[tool]}`);
   }
-  if (!rootOnlyWritable(path) || !rootOnlyWritable(dirname(path))) {
+  const { path, st } = found;
+  if (!rootOnlyWritable(st) || !rootOnlyWritable(statSync(dirname(path)))) {
     throw new NetnsRunError(`${path} can be changed by someone other than root, so netns-run will not run it as root; fix its owner and mode`);
   }
   return path;

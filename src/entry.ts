@@ -6,5 +6,5 @@ stopCoverageUnderSetuid();
 // Before any module that might touch process.stdout and friends is evaluated.
 const stdio = new StdioWatch();
 const handoff = takeHandoff(process.env, process.getuid!() !== process.geteuid!());
-const { end, main } = await import('./main.js');
-end(await main(process.argv.slice(2), { handoff, inherited: { ...process.env }, stdio }));
+// No top-level await: the bundle that bin/netns-run loads is CommonJS (see scripts/bundle.mjs).
+void import('./main.js').then(async ({ end, main }) => end(await main(process.argv.slice(2), { handoff, inherited: { ...process.env }, stdio })));

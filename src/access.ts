@@ -39,9 +39,18 @@ export function mayExecute(st: Pick<Stats, 'mode' | 'uid' | 'gid'>, caller: Pick
   return (st.mode & 0o001) !== 0;
 }
 
+/** What statOrError returns for a path that does not exist: one object, made once (see below). */
+const NO_ENTRY: NodeJS.ErrnoException = Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT', errno: -2 });
+
+/**
+ * A missing path is the common answer (the command is looked for in each
+ * PATH entry), and an exception with its stack trace costs more than the
+ * stat(2) itself: throwIfNoEntry makes ENOENT a plain answer. Other errors
+ * (EACCES, ENOTDIR, ELOOP) still come back as Node's own.
+ */
 function statOrError(path: string): Stats | NodeJS.ErrnoException {
   try {
-    return statSync(path);
+    return statSync(path, { throwIfNoEntry: false }) ?? NO_ENTRY;
   } catch (error) {
     return error as NodeJS.ErrnoException;
   }

@@ -6,7 +6,7 @@ import { lockStateDir } from './lock.js';
 import { createMntns, makeHostMountPoint, makeStateDirPrivate, rebindReplacedCovers, removeStaleMntns } from './mntns.js';
 import { createNetns, removeStaleNetns } from './netns.js';
 import { syncCopies, writeDefaultNsswitchConf, writeDefaultResolvConf } from './resolver.js';
-import { Undo } from './undo.js';
+import { newUndo, type Undo } from './undo.js';
 
 type SetupTools = Pick<Tools, 'ip' | 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'cat' | 'flock' | 'taskset'>;
 
@@ -51,7 +51,7 @@ export async function ensureNamespace(paths: NamespacePaths): Promise<void> {
     return;
   }
   const tools = findTools(['ip', 'nsenter', 'unshare', 'mount', 'umount', 'sh', 'cat', 'flock', 'taskset'] as const);
-  const undo = new Undo();
+  const undo = await newUndo();
   let release: (() => void) | undefined;
   // A stop signal (a caller's Ctrl-Z, which sudo passes on) must not park us
   // holding the lock: every other first use of NAME, root's too, would wait.

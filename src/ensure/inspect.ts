@@ -15,8 +15,7 @@ export function isNamespaceMount(path: string): boolean {
 
 function exists(path: string): boolean {
   try {
-    statSync(path);
-    return true;
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
   }
@@ -65,8 +64,9 @@ export function coveredPaths(paths: NamespacePaths): readonly { readonly host: s
 /** "dev:ino" of what a host path leads to now, or "missing". */
 export function hostIdentity(path: string): string {
   try {
-    const st = statSync(path, { bigint: true });
-    return `${st.dev}:${st.ino}`;
+    // A host without /run/nscd is common: no exception for it (throwIfNoEntry).
+    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+    return st === undefined ? 'missing' : `${st.dev}:${st.ino}`;
   } catch {
     return 'missing';
   }

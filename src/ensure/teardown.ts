@@ -5,7 +5,7 @@ import { findTools } from '../tools.js';
 import { runHelper } from './helper.js';
 import { isNamespaceMount, mountPoints, namespaceId } from './inspect.js';
 import { lockStateDir } from './lock.js';
-import { Undo } from './undo.js';
+import { newUndo } from './undo.js';
 
 /**
  * Takes NAME down: its mount namespace and its state directory always; the
@@ -21,7 +21,7 @@ export async function tearDown(paths: NamespacePaths, force: boolean): Promise<s
   }
   const tools = findTools(['ip', 'umount', 'flock'] as const);
   const notes: string[] = [];
-  const undo = new Undo();
+  const undo = await newUndo();
   const release = hasState ? await lockStateDir(paths, tools.flock, undo) : undefined;
   undo.commit();
   try {

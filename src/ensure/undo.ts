@@ -1,4 +1,12 @@
-import { onExit } from 'signal-exit';
+type OnExit = typeof import('signal-exit').onExit;
+
+let onExitHook: OnExit | undefined;
+
+/** An Undo, with signal-exit loaded on first use: only the cold path (something to make) needs it. */
+export async function newUndo(): Promise<Undo> {
+  onExitHook ??= (await import('signal-exit')).onExit;
+  return new Undo(onExitHook);
+}
 
 /**
  * What a failed or interrupted setup must take back, newest first. Every
@@ -10,7 +18,7 @@ export class Undo {
   private readonly actions: { what: string; action: () => void }[] = [];
   private readonly removeExitHandler: () => void;
 
-  constructor() {
+  constructor(onExit: OnExit) {
     this.removeExitHandler = onExit(() => {
       this.rollback();
     });

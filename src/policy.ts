@@ -5,7 +5,7 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Caller } from './caller.js';
-import { failed, runToEnd } from './child.js';
+import { failed, runShort } from './child.js';
 import { TRUSTED_PATH } from './tools.js';
 import { NetnsRunError } from './errors.js';
 
@@ -148,7 +148,7 @@ export async function memberOf(caller: Pick<Caller, 'user' | 'uid' | 'gid' | 'gr
   const groups = new Set<string>();
   if (named.length > 0) {
     for (const group of named) {
-      const result = await runToEnd(getent, ['group', group], { env: { PATH: TRUSTED_PATH }, stdio: ['ignore', 'pipe', 'ignore'] });
+      const result = await runShort(getent, ['group', group], { env: { PATH: TRUSTED_PATH }, timeout: 30_000 });
       const gid = Number(result.stdout.split(':')[2]);
       if (!failed(result) && Number.isInteger(gid) && (gid === caller.gid || caller.groups.includes(gid))) groups.add(group);
     }

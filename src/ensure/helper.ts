@@ -1,4 +1,4 @@
-import { childProcesses, describeFailure, failed, runToEnd } from '../child.js';
+import { childProcesses, describeFailure, failed, runShort } from '../child.js';
 import { NetnsRunError, oneLine } from '../errors.js';
 import { TRUSTED_PATH } from '../tools.js';
 
@@ -14,7 +14,7 @@ export function lastLine(text: string): string {
 
 /** Runs a privileged helper to completion; node:child_process is loaded on first use, so the warm path never pays for it. */
 export async function runHelper(file: string, args: readonly string[], doing: string): Promise<string> {
-  const outcome = await runToEnd(file, args, { env: HELPER_ENV, timeout: HELPER_TIMEOUT_MS });
+  const outcome = await runShort(file, args, { env: HELPER_ENV, timeout: HELPER_TIMEOUT_MS });
   if (failed(outcome)) {
     const why = lastLine(outcome.stderr) || describeFailure(file, outcome, HELPER_TIMEOUT_MS);
     throw new NetnsRunError(`${doing} failed: ${why}`);

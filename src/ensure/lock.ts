@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, mkdirSync, openSync, rmdirSync, statSync } from 'node:fs';
-import { failed, runToEnd } from '../child.js';
+import { childProcesses, failed, runToEnd } from '../child.js';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Undo } from './undo.js';
@@ -10,6 +10,9 @@ import type { Undo } from './undo.js';
  * we pass it: the lock belongs to the open file description, which stays
  * ours after flock(1) exits, and dies with us however we end.
  */
+/** flock(1)'s exit status when the lock is held by someone else (--conflict-exit-code). */
+const BUSY = 75;
+
 export async function lockStateDir(paths: NamespacePaths, flock: string, undo: Undo): Promise<() => void> {
   for (let attempt = 0; attempt < 5; attempt += 1) {
     try {
@@ -27,11 +30,25 @@ export async function lockStateDir(paths: NamespacePaths, flock: string, undo: U
       throw new NetnsRunError(`${paths.stateDir} is not owned by root or is writable by others; remove it and try again`);
     }
     // flock(1) gets the directory as its descriptor 3 and locks it for us.
-    const result = await runToEnd(flock, ['--exclusive', '--wait', '60', '3'], {
-      stdio: ['ignore', 'ignore', 'pipe', fd],
+    // Free (the common case), the lock is taken at once, synchronously;
+    // held by another first use of NAME, we wait for it asynchronously, so
+    // that a signal (a caller giving up) is handled while we wait.
+    const { spawnSync } = await childProcesses();
+    const quick = spawnSync(flock, ['--exclusive', '--nonblock', '--conflict-exit-code', String(BUSY), '3'], {
+      stdio: ['ignore', 'ignore', 'ignore', fd],
       env: { PATH: '/usr/bin:/bin' },
+      timeout: 10_000,
+      killSignal: 'SIGKILL',
     });
-    if (failed(result)) {
+    let locked = quick.error === undefined && quick.status === 0;
+    if (quick.error === undefined && quick.status === BUSY) {
+      const result = await runToEnd(flock, ['--exclusive', '--wait', '60', '3'], {
+        stdio: ['ignore', 'ignore', 'pipe', fd],
+        env: { PATH: '/usr/bin:/bin' },
+      });
+      locked = !failed(result);
+    }
+    if (!locked) {
       closeSync(fd);
       throw new NetnsRunError(`could not lock ${paths.stateDir} within 60 s: another netns-run is stuck setting up ${paths.name}`);
     }

@@ -3,7 +3,7 @@
 // phrase for a helper that could not start or failed without a word.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { describeFailure, failed, runToEnd } from '../../src/child.js';
+import { describeFailure, failed, runShort, runToEnd } from '../../src/child.js';
 import { lastLine, loadSyncRunner, runHelper } from '../../src/ensure/helper.js';
 import { NetnsRunError } from '../../src/errors.js';
 
@@ -50,6 +50,25 @@ test('runToEnd: a helper killed by a signal says so', async () => {
   const result = await runToEnd('/bin/sh', ['-c', 'kill -TERM $$'], { env: ENV });
   assert.is(result.signal, 'SIGTERM');
   assert.is(describeFailure('/bin/sh', result), '/bin/sh was killed by SIGTERM');
+});
+
+test('runShort: the same answers, synchronously: output, status, environment, time limit, a missing program', async () => {
+  const result = await runShort('/bin/sh', ['-c', 'env; echo oops >&2; exit 3'], { env: ENV });
+  assert.is(result.code, 3);
+  assert.match(result.stdout, /^PATH=\/usr\/bin:\/bin$/m);
+  assert.not.match(result.stdout, /NRT_/);
+  assert.is(result.stderr, 'oops\n');
+  assert.ok(failed(result));
+  const started = Date.now();
+  const slow = await runShort('/bin/sleep', ['30'], { env: ENV, timeout: 200 });
+  assert.ok(Date.now() - started < 5_000, 'the helper was not stopped');
+  assert.ok(slow.timedOut && failed(slow));
+  const missing = await runShort('/nonexistent/nrt-helper', [], { env: ENV });
+  assert.ok(failed(missing));
+  assert.match(describeFailure('/nonexistent/nrt-helper', missing), /could not be started: .*ENOENT/);
+  const quiet = await runShort('/bin/echo', ['x'], { env: ENV, stdout: 'ignore' });
+  assert.is(quiet.stdout, '');
+  assert.not.ok(failed(quiet));
 });
 
 test('runHelper: the last line the helper printed, on one line, says why', async () => {

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// npm run build, after tsc: the files netns-run runs from (bin/netns-run
-// loads dist/netns-run.cjs). One file for everything a run needs, in
-// CommonJS, which Node 20 starts measurably faster than an ES module (see
-// the README's performance section); and one ES module, loaded only when
-// the command line needs yargs (an option, --help, a mistake), with yargs
-// inside it. tsc's output in dist/src stays what the tests import.
-import { readFileSync } from 'node:fs';
+// npm run build, after tsc: the files netns-run runs from.
+//   dist/netns-run.cjs        what bin/netns-run requires: src/loader.ts, which
+//                             compiles and runs the bundle below, with V8's code
+//                             cache where src/code-cache.ts allows one
+//   dist/netns-run-main.cjs   everything a run needs, one file (src/entry.ts)
+//   dist/netns-run-yargs.mjs  yargs, loaded only when the command line needs it
+//                             (an option, --help, a mistake)
+// CommonJS, which Node 20 starts measurably faster than ES modules (see the
+// README's performance section). tsc's output in dist/src stays what the
+// tests import.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url);
@@ -15,24 +19,30 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node20.19',
-  // Readable stack traces under NETNS_RUN_DEBUG; whitespace is what costs parse time.
+  // Names stay readable in a stack trace (NETNS_RUN_DEBUG); whitespace is what costs parse time.
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
 };
 
+function fail(message) {
+  console.error(`bundle: ${message}`);
+  process.exit(1);
+}
+
+const MAIN = 'dist/netns-run-main.cjs';
 await build({
   ...common,
   entryPoints: ['src/entry.ts'],
-  outfile: 'dist/netns-run.cjs',
+  outfile: MAIN,
   format: 'cjs',
   define: { NETNS_RUN_VERSION: JSON.stringify(version) },
   // cli.ts reads package.json through import.meta.url only when not bundled;
   // here NETNS_RUN_VERSION makes that branch dead (checked below).
   logOverride: { 'empty-import-meta': 'silent' },
-  // execa is left to the lead's spawn path and self-elevation, which import it
-  // themselves from node_modules when (and only when) they run.
+  // execa is left to the exec paths that import it themselves from
+  // node_modules when (and only when) they run.
   external: ['execa'],
   plugins: [{
     name: 'yargs-on-demand',
@@ -43,11 +53,26 @@ await build({
   }],
 });
 
-// A live import.meta in CommonJS would be an empty object: fail the build instead.
-if (/\bimport_meta\./.test(readFileSync(new URL('dist/netns-run.cjs', root), 'utf8'))) {
-  console.error('bundle: dist/netns-run.cjs uses import.meta, which CommonJS does not have');
-  process.exit(1);
-}
+// The loader compiles the bundle with vm, where import() needs a callback
+// Node only allows behind an experimental flag: the loader passes its own
+// import() instead. Every import() in the bundle is one of a known few.
+let main = readFileSync(new URL(MAIN, root), 'utf8');
+if (/\bimport_meta\./.test(main)) fail(`${MAIN} uses import.meta, which CommonJS does not have`);
+const imports = [...main.matchAll(/\bimport\(("[^"]*")\)/g)].map((m) => JSON.parse(m[1]));
+const expected = ['./netns-run-yargs.mjs', 'execa', 'node:child_process', 'signal-exit'];
+if (imports.some((specifier) => !expected.includes(specifier))) fail(`unexpected import() in ${MAIN}: ${imports.join(', ')}`);
+main = main.replace(/\bimport\(("[^"]*")\)/g, '__netns_run_import($1)');
+if (/\bimport\(/.test(main)) fail(`${MAIN} has an import() the loader would not see`);
+// Required as a plain module (not through the loader), it imports for itself.
+main = `var __netns_run_import=typeof __netns_run_import=="function"?__netns_run_import:(s=>import(s));${main}`;
+writeFileSync(new URL(MAIN, root), main);
+
+await build({
+  ...common,
+  entryPoints: ['src/loader.ts'],
+  outfile: 'dist/netns-run.cjs',
+  format: 'cjs',
+});
 
 await build({
   ...common,

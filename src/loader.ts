@@ -1,0 +1,64 @@
+// What bin/netns-run requires (bundled by scripts/bundle.mjs as
+// dist/netns-run.cjs, CommonJS): it compiles netns-run's bundle
+// (dist/netns-run-main.cjs) the way Node's require would, but with V8's code
+// cache where src/code-cache.ts allows one, and runs it. Only for the
+// bundle: nothing here is compiled by tsc for use.
+
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+import { cacheDirectory, cacheName, currentIds, mayUseCache, readCache, writeCache } from './code-cache.js';
+
+declare const __dirname: string;
+declare const require: NodeJS.Require;
+
+const bundle = join(__dirname, 'netns-run-main.cjs');
+const fd = openSync(bundle, constants.O_RDONLY);
+let source: string;
+let identity: ReturnType<typeof fstatSync> & { ctimeNs: bigint };
+try {
+  identity = fstatSync(fd, { bigint: true });
+  source = readFileSync(fd, 'utf8');
+} finally {
+  closeSync(fd);
+}
+
+let dir: string | undefined;
+let name = '';
+let cached: Buffer | undefined;
+if (mayUseCache(currentIds())) {
+  try {
+    dir = cacheDirectory();
+    name = cacheName(identity);
+    if (dir !== undefined) cached = readCache(dir, name);
+  } catch {
+    dir = undefined;
+  }
+}
+
+// The wrapper Node itself puts around a CommonJS module, plus the bundle's
+// way to import(): a script compiled by vm has no import() of its own
+// without an experimental flag, so the bundle's import() calls are ours.
+const script = new Script(`(function (exports, require, module, __filename, __dirname, __netns_run_import) {${source}\n})`, {
+  filename: bundle,
+  ...(cached !== undefined ? { cachedData: cached } : {}),
+});
+if (dir !== undefined && (cached === undefined || script.cachedDataRejected === true)) {
+  const where = dir;
+  // Made at exit, the cache holds every function this run compiled, not
+  // only the top level. So it is made by a run of the kind it is for: the
+  // common call (`NAME [--] COMMAND`), successful, on the warm path (no
+  // helper was needed, so node:child_process was never loaded). Any other
+  // run leaves it to the next one.
+  const common = /^[A-Za-z0-9_]/.test(process.argv[2] === '--' ? (process.argv[3] ?? '') : (process.argv[2] ?? ''));
+  process.once('exit', (code) => {
+    const helped = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList?.includes('NativeModule child_process') ?? true;
+    if (common && code === 0 && !helped) writeCache(where, name, script.createCachedData());
+  });
+}
+
+const here = dirname(bundle);
+const importer = (specifier: string): Promise<unknown> => import(specifier.startsWith('./') ? pathToFileURL(join(here, specifier)).href : specifier);
+const module = { exports: {} };
+(script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, require, module, bundle, here, importer);

@@ -315,11 +315,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: probe [-t] [-f] [-c FIFO] [-w FD:TEXT] [-r FD] [-n] [-e CODE | -k SIG] LOG\n");
         return 2;
     }
-    log_fd = open(argv[optind], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    /* Far above the descriptors under test: a closed 3 must not be taken by the log. */
+    int opened = open(argv[optind], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    log_fd = opened < 0 ? -1 : fcntl(opened, F_DUPFD_CLOEXEC, 200);
     if (log_fd < 0) {
         perror(argv[optind]);
         return 2;
     }
+    close(opened);
 
     /* Block the counted signals before anything is recorded: none is lost, each is counted once in the loop. */
     sigset_t counted, waiting;
@@ -332,10 +335,10 @@ int main(int argc, char **argv) {
         int fd = atoi(write_spec);
         const char *text = strchr(write_spec, ':');
         text = text ? text + 1 : "";
-        if (dprintf(fd, "%s\n", text) < 0) say("error write %d %s", fd, strerror(errno));
+        if (fd == log_fd || dprintf(fd, "%s\n", text) < 0) say("error write %d %s", fd, strerror(errno));
         else say("wrote %d", fd);
     }
-    if (read_fd >= 0) {
+    if (read_fd >= 0 && read_fd != log_fd) {
         char text[4096];
         size_t used = 0;
         ssize_t n;

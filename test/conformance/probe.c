@@ -23,7 +23,7 @@
  * the terminal (read only while in the foreground, so bg never stops it):
  *   report    appends "report N" followed by the counts (N counts reports)
  *   exit CODE appends the counts and exits with CODE ("q" at the terminal: exit 0)
- * -t also prints every line to stdout; -f draws a full screen instead (the
+ * -t also prints every line to stdout while in the foreground; -f draws a full screen instead (the
  * alternate screen, keys read one by one without Enter, a frame as large as
  * the window, redrawn on WINCH; "q" restores the terminal and exits 0).
  * It exits 124 by itself after 120 s so that it never outlives a test.
@@ -82,7 +82,8 @@ static void say(const char *format, ...) {
     if ((size_t)n > sizeof line - 2) n = sizeof line - 2;
     line[n++] = '\n';
     if (write(log_fd, line, n) < 0) _exit(3);
-    if (to_terminal && !full_screen && write(1, line, n) < 0) _exit(3);
+    /* Only in the foreground: in the background it would write over the shell's prompt. */
+    if (to_terminal && !full_screen && tcgetpgrp(0) == getpgrp() && write(1, line, n) < 0) _exit(3);
 }
 
 static int signal_by_name(const char *name) {
@@ -404,6 +405,8 @@ int main(int argc, char **argv) {
             say("timeout");
             finish(124);
         }
+        /* In the background nothing may tell it when fg gives it the terminal again (no SIGCONT if it runs): look every 50 ms. */
+        if (to_terminal && foreground == 0) left = (struct timespec){0, 50 * 1000 * 1000};
         if (ppoll(fds, n, &left, &waiting) <= 0) continue;
         for (nfds_t i = 0; i < n; i++) {
             if (!(fds[i].revents & (POLLIN | POLLHUP))) continue;

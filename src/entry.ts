@@ -1,5 +1,10 @@
 import { stopCoverageUnderSetuid } from './setuid-guard.js';
-import { end, main } from './main.js';
+import { takeHandoff } from './exec/handoff.js';
+import { StdioWatch } from './exec/stdio.js';
 
 stopCoverageUnderSetuid();
-end(await main(process.argv.slice(2)));
+// Before any module that might touch process.stdout and friends is evaluated.
+const stdio = new StdioWatch();
+const handoff = takeHandoff(process.env, process.getuid!() !== process.geteuid!());
+const { end, main } = await import('./main.js');
+end(await main(process.argv.slice(2), { handoff, inherited: { ...process.env }, stdio }));

@@ -12,10 +12,12 @@ import { ensureNamespace } from './ensure/index.js';
 import { namespaceId } from './ensure/inspect.js';
 import { tearDown } from './ensure/teardown.js';
 import { canExecve, execve } from './exec/execve.js';
+import { handOff, shellCommand } from './exec/handoff.js';
 import { spawnAndWait } from './exec/spawn.js';
 import type { Ending } from './exec/status.js';
+import type { StdioWatch } from './exec/stdio.js';
 import { pathsFor, type NamespacePaths } from './name.js';
-import { planEntry, type ExecPlan } from './plan.js';
+import { planEntry, type ExecPath, type ExecPlan } from './plan.js';
 import { EMPTY_POLICY, loadPolicy, may, memberOf, refusal, type Action } from './policy.js';
 import { findTool, findTools } from './tools.js';
 
@@ -29,9 +31,35 @@ function currentDirectory(): string {
   }
 }
 
-/** Replaces us with plan where Node can, else runs it as a child and ends as it ends. */
-function execute(plan: ExecPlan): Promise<Ending> | never {
-  return plan.path === 'execve' ? execve(plan) : spawnAndWait(plan);
+/** How this process was started, and what it needs to hand the exec over. */
+export interface Launch {
+  /** The pipe of bin/netns-run's shell, which execs what we write there; undefined when started directly. */
+  readonly handoff: number | undefined;
+  /** The environment Node inherited (the launcher's own), without the handoff variable. */
+  readonly inherited: Readonly<Record<string, string | undefined>>;
+  readonly stdio: StdioWatch;
+}
+
+function execPath(launch: Launch): ExecPath {
+  if (launch.handoff !== undefined) return 'shell';
+  return canExecve() ? 'execve' : 'spawn';
+}
+
+/**
+ * Has the launcher exec plan; where Node was started directly, replaces us
+ * with it (execve) or runs it as a child and ends as it ends (spawn).
+ */
+function execute(plan: ExecPlan, launch: Launch, args: readonly string[]): Promise<Ending> | Ending | never {
+  launch.stdio.blocking();
+  switch (plan.path) {
+    case 'shell':
+      handOff(launch.handoff!, shellCommand(plan, launch.inherited, args));
+      return OK;
+    case 'execve':
+      return execve(plan);
+    case 'spawn':
+      return spawnAndWait(plan);
+  }
 }
 
 /**
@@ -54,7 +82,7 @@ async function checkPolicy(caller: Caller, paths: NamespacePaths, action: Action
  * it. sudo is asked first (sudo -n -l), so that a refusal is one line of
  * ours rather than a password prompt or sudo's lecture.
  */
-async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: readonly string[]): Promise<Ending> {
+async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: readonly string[], launch: Launch): Promise<Ending> {
   let method: 'sudo' | 'pkexec' | 'none';
   try {
     method = loadPolicy().elevate;
@@ -63,7 +91,7 @@ async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: re
   }
   const user = userInfo().username;
   const script = process.argv[1]!;
-  const path = canExecve() ? 'execve' : 'spawn';
+  const path = execPath(launch);
   if (method === 'none') {
     throw new NetnsRunError('netns-run needs root: run it as root or through sudo (self-elevation is off in /etc/netns-run.conf)');
   }
@@ -77,19 +105,20 @@ async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: re
       request.kind === 'run'
         ? [...(request.user !== undefined ? ['--user', request.user] : []), '--chdir', resolve(currentDirectory(), request.chdir ?? '.'), '--', request.name, '--', ...request.command]
         : args;
-    return execute({ file: pkexec, argv: [pkexec, script, ...again], env: process.env as Record<string, string>, path });
+    const verbatim = request.kind === 'run' ? request.command.length : args.length;
+    return execute({ file: pkexec, argv: [pkexec, script, ...again], env: process.env as Record<string, string>, path, verbatim }, launch, args);
   }
   const sudo = findTool('sudo');
-  const { execa } = await import('execa');
-  const asked = await execa(sudo, ['-n', '-l', '--', script, ...args], { reject: false, stdio: 'ignore' });
-  if (asked.failed) {
+  const { spawnSync } = await import('node:child_process');
+  const asked = spawnSync(sudo, ['-n', '-l', '--', script, ...args], { stdio: 'ignore' });
+  if (asked.status !== 0) {
     throw new NetnsRunError(`netns-run needs root, and sudo does not let ${user} run it without a password; ask an administrator for the sudoers rule in SECURITY.md`);
   }
-  return execute({ file: sudo, argv: [sudo, '-n', '--', script, ...args], env: process.env as Record<string, string>, path });
+  return execute({ file: sudo, argv: [sudo, '-n', '--', script, ...args], env: process.env as Record<string, string>, path, verbatim: args.length }, launch, args);
 }
 
 /** parse -> who calls -> may they -> check what they name -> ensure the namespaces -> plan the entry -> exec. */
-async function run(request: RunRequest): Promise<Ending> {
+async function run(request: RunRequest, args: readonly string[], launch: Launch): Promise<Ending> {
   // What netns-run makes must be readable inside whatever umask the caller
   // has; the target gets the caller's umask back.
   const callerUmask = process.umask(0o022);
@@ -121,10 +150,10 @@ async function run(request: RunRequest): Promise<Ending> {
     directory,
     command,
     environment: splitEnvironment(target),
-    path: canExecve() ? 'execve' : 'spawn',
+    path: execPath(launch),
   });
   process.umask(callerUmask);
-  return execute(plan);
+  return execute(plan, launch, args);
 }
 
 /**
@@ -167,11 +196,11 @@ function print(text: string): void {
 /** The actions that need root: a plain user's netns-run elevates itself for them. */
 const PRIVILEGED = new Set(['run', 'ensure', 'down']);
 
-async function perform(request: Exclude<Request, { kind: 'answered' }>, args: readonly string[]): Promise<Ending> {
-  if (PRIVILEGED.has(request.kind) && process.geteuid!() !== 0) return elevate(request, args);
+async function perform(request: Exclude<Request, { kind: 'answered' }>, args: readonly string[], launch: Launch): Promise<Ending> {
+  if (PRIVILEGED.has(request.kind) && process.geteuid!() !== 0) return elevate(request, args, launch);
   switch (request.kind) {
     case 'run':
-      return run(request);
+      return run(request, args, launch);
     case 'list': {
       const who = await asker();
       const rows = listNamespaces((name) => who.may(name, 'use'));
@@ -216,11 +245,11 @@ function report(error: unknown): Ending {
 }
 
 /** The only place that turns what happened into how the process ends. */
-export async function main(args: readonly string[]): Promise<Ending> {
+export async function main(args: readonly string[], launch: Launch): Promise<Ending> {
   try {
     const request = await parseCommandLine(args);
     if (request.kind === 'answered') return OK;
-    return await perform(request, args);
+    return await perform(request, args, launch);
   } catch (error) {
     return report(error);
   }

@@ -77,7 +77,12 @@ export function planEnsure(facts: NamespaceFacts): EnsureStep[] {
   return steps;
 }
 
-export type ExecPath = 'execve' | 'spawn';
+/**
+ * Who execs the chain: the launcher shell (bin/netns-run, any Node), Node
+ * itself (process.execve, Node 22.15+/24, when started without the
+ * launcher), or a Node parent that spawns it and stays (Node 20).
+ */
+export type ExecPath = 'shell' | 'execve' | 'spawn';
 
 export interface EntryInput {
   readonly tools: Pick<Tools, 'nsenter' | 'setpriv' | 'env'>;
@@ -96,13 +101,17 @@ export interface ExecPlan {
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly path: ExecPath;
+  /** How many of argv's last words are the caller's own last arguments, word for word (the launcher passes those as it got them). */
+  readonly verbatim?: number;
+  /** Variables that env(1) gives back to the target after the root helpers ran without them. */
+  readonly carried?: readonly string[];
 }
 
 /**
  * nsenter (root) enters both namespaces; setpriv (root) becomes the caller;
  * env (the caller) enters the directory, restores what was kept from root,
  * and execs the target through the caller's PATH. Each program execs the
- * next, so on the execve path the target keeps netns-run's PID. The chdir
+ * next, so on the shell and execve paths the target keeps netns-run's PID. The chdir
  * happens after the drop and inside the mount namespace: the directory is
  * reached with the caller's rights and getcwd() reads as in the host.
  */
@@ -114,12 +123,15 @@ export function planEntry(input: EntryInput): ExecPlan {
   const capabilities = caller.uid === 0 ? [] : ['--inh-caps=-all', '--ambient-caps=-all'];
   // Without execve a Node parent stays; the target must not outlive it.
   const parentDeath = input.path === 'spawn' ? ['--pdeathsig=SIGKILL'] : [];
+  // Node ignores SIGPIPE and SIGXFSZ for itself, and exec keeps what is
+  // ignored; the launcher shell never touched the caller's dispositions, so
+  // from there the target gets them as the caller left them (nohup too).
+  const signals = input.path === 'shell' ? [] : ['--default-signal=PIPE,XFSZ'];
   const argv = [
     tools.nsenter, `--net=${paths.netns}`, `--mount=${paths.mntns}`, '--',
     tools.setpriv, `--reuid=${caller.uid}`, `--regid=${caller.gid}`, ...groups, ...capabilities, ...parentDeath, '--',
-    // Node ignores SIGPIPE and SIGXFSZ for itself; the target must get them back at their defaults.
-    tools.env, '--default-signal=PIPE,XFSZ', `--chdir=${input.directory}`, '--', ...input.environment.restore,
+    tools.env, ...signals, `--chdir=${input.directory}`, '--', ...input.environment.restore,
     ...input.command,
   ];
-  return { file: tools.nsenter, argv, env: input.environment.helpers, path: input.path };
+  return { file: tools.nsenter, argv, env: input.environment.helpers, path: input.path, verbatim: input.command.length, carried: input.environment.restore.map((word) => word.slice(0, word.indexOf('='))) };
 }

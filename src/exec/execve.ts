@@ -1,6 +1,5 @@
 import { NetnsRunError } from '../errors.js';
 import type { ExecPlan } from '../plan.js';
-import { blockingStdio } from './stdio.js';
 
 type Execve = (file: string, args: readonly string[], env: Readonly<Record<string, string>>) => never;
 
@@ -15,7 +14,6 @@ export function canExecve(): boolean {
  */
 export function execve(plan: ExecPlan): never {
   const run = (process as unknown as { execve: Execve }).execve;
-  blockingStdio();
   // process.execve is still "experimental": its warning would reach the
   // caller's stderr if the exec failed. The default printer is a listener.
   process.removeAllListeners('warning');

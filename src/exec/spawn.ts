@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ExecPlan } from '../plan.js';
 import { endingFor, type Ending } from './status.js';
-import { blockingStdio } from './stdio.js';
 
 /** Signals a caller sends to netns-run that belong to the target. */
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'];
@@ -29,7 +28,6 @@ function inForeground(pid: number): boolean {
  */
 export async function spawnAndWait(plan: ExecPlan): Promise<Ending> {
   const { execa } = await import('execa');
-  blockingStdio();
   const child = execa(plan.file, plan.argv.slice(1), {
     env: plan.env,
     extendEnv: false,

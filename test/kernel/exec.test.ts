@@ -1,16 +1,19 @@
-// How the target's ending becomes netns-run's, and what passes through it:
-// exit codes, deaths by signal, signals sent to netns-run, stdin and stdout,
-// and netns-run's own death. Written to hold on both exec paths: Node 20
-// spawns the chain and mirrors its ending (src/exec/spawn.ts); Node with
-// process.execve (NETNS_RUN_TEST_NODE=.../node24) becomes the chain, so the
-// target keeps netns-run's PID and its ending is netns-run's by construction.
+// netns-run started by Node directly (`node bin/netns-run`, as a setuid
+// wrapper starts it), without the launcher shell that execs the chain for
+// users (that route is test/conformance/): how the target's ending becomes
+// netns-run's, and what passes through it: exit codes, deaths by signal,
+// signals sent to netns-run, stdin and stdout, and netns-run's own death.
+// Written to hold on both of Node's own exec paths: Node 20 spawns the chain
+// and mirrors its ending (src/exec/spawn.ts); Node with process.execve
+// (NETNS_RUN_TEST_NODE=.../node24) becomes the chain, so the target keeps
+// netns-run's PID and its ending is netns-run's by construction.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { running } from '../support/kernel.js';
-import { BIN, NODE, isRoot, netnsRun, removeNamespace, skipReason, uniqueName, type Result } from '../support/netns-run.js';
+import { BIN, NODE, isRoot, netnsRunDirect, removeNamespace, skipReason, uniqueName, type Result } from '../support/netns-run.js';
 
 /** The test's own environment without the ~90 ms NODE_EXTRA_CA_CERTS costs every Node start. */
 const ENV: NodeJS.ProcessEnv = { ...process.env };
@@ -32,7 +35,7 @@ test.before(async () => {
   scratch = mkdtempSync('/tmp/nrt-exec-');
   chmodSync(scratch, 0o755);
   // Make the namespace once, so that the runs below (some in parallel) all take the warm path.
-  const first = await netnsRun([NAME, '--', 'true'], { env: ENV });
+  const first = await netnsRunDirect([NAME, '--', 'true'], { env: ENV });
   if (first.code !== 0) throw new Error(`netns-run ${NAME} -- true failed (${first.code}): ${first.stderr}`);
 });
 
@@ -83,7 +86,7 @@ function read(path: string): string {
 
 check('exit codes 0, 1, 42 and 255 pass through', async () => {
   const codes = [0, 1, 42, 255];
-  const results = await Promise.all(codes.map((code) => netnsRun([NAME, '--', 'sh', '-c', `exit ${code}`], { env: ENV })));
+  const results = await Promise.all(codes.map((code) => netnsRunDirect([NAME, '--', 'sh', '-c', `exit ${code}`], { env: ENV })));
   results.forEach((result, i) => {
     assert.is(result.code, codes[i], `exit ${codes[i]} came out as ${result.code}/${result.signal}: ${result.stderr}`);
     assert.is(result.stderr, '');
@@ -92,7 +95,7 @@ check('exit codes 0, 1, 42 and 255 pass through', async () => {
 
 check('a target killed by SIGTERM, SIGKILL or SIGINT makes netns-run end by the same signal', async () => {
   const signals = ['TERM', 'KILL', 'INT'];
-  const results = await Promise.all(signals.map((s) => netnsRun([NAME, '--', 'sh', '-c', `kill -${s} $$; sleep 5`], { env: ENV })));
+  const results = await Promise.all(signals.map((s) => netnsRunDirect([NAME, '--', 'sh', '-c', `kill -${s} $$; sleep 5`], { env: ENV })));
   results.forEach((result, i) => {
     assert.is(result.signal, `SIG${signals[i]}`, `kill -${signals[i]} came out as ${result.code}/${result.signal}: ${result.stderr}`);
     assert.is(result.code, null);
@@ -104,7 +107,7 @@ check('a target killed by SIGSEGV: 139 on the spawn path, SIGSEGV itself on the 
   // core of Node, not of the target): it ends with 128+11. On the execve path
   // netns-run is the target, so it dies by SIGSEGV itself. Seen: 139 on Node
   // 20; SIGSEGV with Node 24.
-  const result = await netnsRun([NAME, '--', 'sh', '-c', 'ulimit -c 0; kill -SEGV $$; sleep 5'], { env: ENV, cwd: scratch });
+  const result = await netnsRunDirect([NAME, '--', 'sh', '-c', 'ulimit -c 0; kill -SEGV $$; sleep 5'], { env: ENV, cwd: scratch });
   if (EXECVE) assert.is(result.signal, 'SIGSEGV', `came out as ${result.code}/${result.signal}`);
   else assert.is(result.code, 139, `came out as ${result.code}/${result.signal}`);
 });
@@ -178,7 +181,7 @@ check('the target gets its standard streams in blocking mode, as the caller pass
   const fresh = uniqueName('execfl');
   try {
     for (const [which, name] of [['first use', fresh], ['warm', NAME]] as const) {
-      const result = await netnsRun([name, '--', ...report], { env: ENV });
+      const result = await netnsRunDirect([name, '--', ...report], { env: ENV });
       assert.is(result.code, 0, result.stderr);
       const flags = result.stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]);
       assert.is(flags.length, 3, result.stdout);
@@ -216,7 +219,7 @@ check('kill -9 of netns-run does not leave the target running', async () => {
 
 check('the arguments reach the target exactly as given: numbers, spaces, empty words, newlines, non-ASCII text', async () => {
   const words = ['007', '2', '0.1', '-5', '1e3', '', 'a b', 'line\nbreak', '--', '-x', '$HOME', '*', 'é'];
-  const result = await netnsRun([NAME, '--', 'printf', '[%s]', ...words], { env: ENV, cwd: scratch });
+  const result = await netnsRunDirect([NAME, '--', 'printf', '[%s]', ...words], { env: ENV, cwd: scratch });
   assert.is(result.stderr, '');
   assert.is(result.code, 0);
   assert.is(result.stdout, words.map((word) => `[${word}]`).join(''));

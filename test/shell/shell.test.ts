@@ -10,7 +10,7 @@ import { chownSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { eventually, nsLink, present, processesIn, withNamespace } from '../support/kernel.js';
-import { BIN, NODE, isRoot, sh, skipReason } from '../support/netns-run.js';
+import { BIN, NODE_DIR, isRoot, sh, skipReason } from '../support/netns-run.js';
 import { TmuxServer, tmuxAvailable } from '../support/tmux.js';
 import { createTestUser, sudoMissing, type TestUser } from '../support/user.js';
 
@@ -115,6 +115,11 @@ function outerShell(home: string, dir: string): string[] {
     BASH, '--norc', '--noprofile', '-i'];
 }
 
+/** The outer shell's command line for netns-run as users run it: bin/netns-run, its `node` being the Node under test. */
+function netnsRunWords(): string {
+  return `PATH=${NODE_DIR}:$PATH ${BIN}`;
+}
+
 
 asRoot('netns-run NAME at a terminal: root\'s interactive shell in the namespace, Ctrl-C kills only its job, exit status comes back', async () => {
   ready();
@@ -122,7 +127,7 @@ asRoot('netns-run NAME at a terminal: root\'s interactive shell in the namespace
     const pane = tmux.open(outerShell('/root', '/tmp'));
     try {
       await expectPrompt(pane, (last) => last === OUTER, 'the outer shell');
-      enter(pane, `${NODE} ${BIN} ${name}`);
+      enter(pane, `${netnsRunWords()} ${name}`);
       // Root's bash prompt (from /etc/bash.bashrc or ~/.bashrc) ends in '#'; the outer one is OUTER.
       const first = await expectPrompt(pane, (last) => last.endsWith('#') && !last.startsWith(OUTER), 'the shell in the namespace');
       assert.ok(present(`/run/netns/${name}`), `no /run/netns/${name} once the shell started:\n${first}`);
@@ -176,7 +181,7 @@ viaSudo('sudo netns-run NAME: the user\'s bash, its .bashrc prompt showing the n
       enter(pane, 'exit');
       await expectPrompt(pane, (last) => last === OUTER, 'back in the outer shell');
 
-      enter(pane, `sudo -n ${NODE} ${BIN} ${name}`);
+      enter(pane, `sudo -n ${BIN} ${name}`);
       await expectPrompt(pane, (last) => last === `[netns:${name}] ${u.name}$`, 'the prompt hint in the namespace');
       enter(pane, 'echo "who:$(id -u):$NETNS_RUN_NAME:$(readlink /proc/self/ns/net)"');
       await expectLine(pane, `who:${u.uid}:${name}:${nsLink('net', `/run/netns/${name}`)}`, 'the user, in the namespace');

@@ -2,13 +2,14 @@
 // unprivileged account (createTestUser) that attacks netns-run the three
 // ways it can reach root:
 //
-//   sudo    `sudo -n NODE BIN ...`, allowed by the test user's sudoers rule;
+//   sudo    `sudo -n BIN ...`, allowed by the test user's sudoers rule
+//           (sudo's secure_path finds NODE for BIN's launcher line);
 //   setuid  `SUIDNODE BIN ...`, SUIDNODE being a setuid-root copy of NODE
 //           standing in for a setuid wrapper. It lives in a 0711 directory
 //           under /var/tmp made for the test file, is mode 4750 and group-
 //           owned by the test user's own group, so that only the test user can
 //           run it, and is removed when the file ends;
-//   self    `NODE BIN ...` run by the user, netns-run elevating itself with
+//   self    `BIN ...` run by the user, netns-run elevating itself with
 //           `sudo -n -- BIN ...`; the sudoers rule that allows it exists only
 //           while such a test runs (enterMode/leaveMode);
 //   wrapper `WRAPPER ...`, a small setuid-root C program next to SUIDNODE
@@ -32,7 +33,7 @@
 import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { BIN, NODE, ROOT, netnsRun, runProgram, sh, trySh, type Result } from './netns-run.js';
+import { BIN, NODE, NODE_DIR, ROOT, netnsRun, runProgram, sh, trySh, type Result } from './netns-run.js';
 import { createTestUser, sudoMissing, type TestUser } from './user.js';
 
 export type Mode = 'sudo' | 'setuid' | 'self' | 'wrapper';
@@ -329,11 +330,11 @@ export interface AttackResult extends Result {
 export function entry(mode: Mode, attacker: Attacker): string[] {
   switch (mode) {
     case 'sudo':
-      return [SUDO, '-n', NODE, BIN];
+      return [SUDO, '-n', BIN];
     case 'setuid':
       return [attacker.suidNode, BIN];
     case 'self':
-      return [NODE, BIN];
+      return [BIN];
     case 'wrapper':
       return [attacker.wrapper];
   }
@@ -341,7 +342,8 @@ export function entry(mode: Mode, attacker: Attacker): string[] {
 
 export function baseEnv(attacker: Attacker, cwd: string): Record<string, string> {
   const { user } = attacker;
-  return { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: user.home, USER: user.name, LOGNAME: user.name, SHELL: user.shell, LANG: 'C.UTF-8', PWD: cwd };
+  // NODE_DIR first: the launcher line of BIN runs `node` from PATH (self mode).
+  return { PATH: `${NODE_DIR}:/usr/local/bin:/usr/bin:/bin`, HOME: user.home, USER: user.name, LOGNAME: user.name, SHELL: user.shell, LANG: 'C.UTF-8', PWD: cwd };
 }
 
 /** Runs WORDS as the attacker with exactly the environment OPTIONS give, via env -i run as the user. */

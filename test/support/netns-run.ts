@@ -4,7 +4,7 @@
 // after-hooks so that it also runs when an assertion fails.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -26,8 +26,25 @@ export interface RunOptions {
   readonly timeoutMs?: number;
 }
 
-/** Runs `netns-run ARGS...` as the test's own user (root) and collects everything. */
+/** The directory of NODE, first in PATH for bin/netns-run, whose launcher line runs `node`. */
+export const NODE_DIR = dirname(NODE);
+
+/** env with NODE_DIR first in PATH, so that bin/netns-run's `node` is the Node under test. */
+export function withTestNode(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, PATH: [NODE_DIR, env.PATH ?? '/usr/bin:/bin'].join(delimiter) };
+}
+
+/**
+ * Runs `netns-run ARGS...` as the test's own user (root) the way users do:
+ * executing bin/netns-run, whose shell line runs Node and then execs the
+ * chain. Collects everything.
+ */
 export function netnsRun(args: readonly string[], options: RunOptions = {}): Promise<Result> {
+  return runProgram(BIN, args, { ...options, env: withTestNode(options.env) });
+}
+
+/** Runs `NODE bin/netns-run ARGS...`: Node started directly, as a setuid wrapper starts it; Node execs or spawns the chain. */
+export function netnsRunDirect(args: readonly string[], options: RunOptions = {}): Promise<Result> {
   return runProgram(NODE, [BIN, ...args], options);
 }
 

@@ -16,7 +16,7 @@
 // /etc/netns/NAME) stays on the real filesystem while the mounts it made
 // vanish with the sandbox: tests still call removeNamespace() for every name.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { BIN, NODE, runProgram, trySh, type Result } from './netns-run.js';
+import { BIN, NODE_DIR, runProgram, trySh, type Result } from './netns-run.js';
 
 export interface SandboxOptions {
   /** `mount --make-rshared /` first, as every systemd host has it. */
@@ -50,7 +50,7 @@ for dir in $SANDBOX_OVERLAY; do
 done
 if [ "$SANDBOX_SHARED" = 1 ]; then mount --make-rshared /; fi
 if [ -n "$SANDBOX_CPUS" ]; then taskset -pc "$SANDBOX_CPUS" $$ >/dev/null; fi
-netns_run() { "$NODE" "$BIN" "$@"; }
+netns_run() { PATH="$NODE_DIR:$PATH" "$BIN" "$@"; }
 section() { printf '\\n@@%s\\n' "$1"; }
 set +e
 `;
@@ -85,7 +85,7 @@ export async function sandbox(script: string, options: SandboxOptions = {}): Pro
     const result = await runProgram(file!, args, {
       env: {
         ...process.env,
-        NODE,
+        NODE_DIR,
         BIN,
         SANDBOX: scratch,
         SANDBOX_OVERLAY: (options.overlay ?? []).join(' '),

@@ -1,6 +1,6 @@
 // A real unprivileged test user, and sudo set up for it the way an
 // administrator would let a user run netns-run: a drop-in in /etc/sudoers.d
-// that allows exactly `sudo -n NODE BIN ...` as root without a password.
+// that allows exactly `sudo -n BIN ...` as root without a password.
 //
 // createTestUser() makes the user nrt<pid> (its own group, a supplementary
 // group nrtg<pid>, a home directory) and the drop-in; cleanup() removes all
@@ -9,7 +9,7 @@
 import { grant } from './policy.js';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { BIN, NODE, runProgram, sh, trySh, type Result, type RunOptions } from './netns-run.js';
+import { BIN, NODE_DIR, runProgram, sh, trySh, type Result, type RunOptions } from './netns-run.js';
 
 export interface TestUser {
   readonly name: string;
@@ -25,7 +25,7 @@ export interface TestUser {
   readonly sudoersFile: string;
   /** Runs FILE ARGS as the user (runuser -u), from options.cwd, with options.env or a small clean one. */
   run(file: string, args: readonly string[], options?: RunOptions): Promise<Result>;
-  /** Runs `sudo -n NODE BIN ARGS...` as the user: netns-run as a sudo user calls it. */
+  /** Runs `sudo -n BIN ARGS...` as the user: netns-run as a sudo user calls it. */
   sudoNetnsRun(args: readonly string[], options?: RunOptions): Promise<Result>;
   /** Removes the user, its groups, home and the sudoers drop-in. Idempotent. */
   cleanup(): void;
@@ -97,7 +97,10 @@ export function createTestUser(): TestUser {
     sh(`groupadd ${group}`);
     sh(`useradd --create-home --home-dir ${home} --user-group --groups ${group} --shell ${shell} --comment 'netns-run test user' ${name}`);
 
-    const rule = `${name} ALL=(root) NOPASSWD: ${sudoersWord(NODE)} ${sudoersWord(BIN)} *\n`;
+    // What users are told to write (SECURITY.md), plus a secure_path that
+    // finds the Node under test first: sudo's PATH is what finds `node` for
+    // bin/netns-run's launcher line.
+    const rule = `Defaults:${name} secure_path="${sudoersWord(NODE_DIR)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"\n${name} ALL=(root) NOPASSWD: ${sudoersWord(BIN)} *\n`;
     writeFileSync(sudoersDraft, `# netns-run tests (pid ${process.pid}); removed when they end\n${rule}`, { mode: 0o440 });
     chmodSync(sudoersDraft, 0o440);
     const check = spawnSync('visudo', ['-cf', sudoersDraft], { encoding: 'utf8' });
@@ -117,7 +120,7 @@ export function createTestUser(): TestUser {
       sudoersFile,
       run: (file, args, options = {}) =>
         runProgram(runuser, ['-u', name, '--', file, ...args], { ...options, env: options.env ?? cleanEnv(), cwd: options.cwd ?? home }),
-      sudoNetnsRun: (args, options = {}) => user.run('sudo', ['-n', NODE, BIN, ...args], options),
+      sudoNetnsRun: (args, options = {}) => user.run('sudo', ['-n', BIN, ...args], options),
       cleanup,
     };
     return user;

@@ -40,8 +40,8 @@ async function deathBy(signal: string): Promise<{ code: number | null; signal: N
   return { ...ended, ran: log.lines().includes('ready'), stderr: run.stderr() };
 }
 
-check('a target killed by TERM, INT, HUP, USR1 or KILL: netns-run dies by the same signal', async () => {
-  for (const signal of ['TERM', 'INT', 'HUP', 'USR1', 'KILL']) {
+check('a target killed by TERM, INT, HUP, USR1, PIPE or KILL: netns-run dies by the same signal', async () => {
+  for (const signal of ['TERM', 'INT', 'HUP', 'USR1', 'PIPE', 'KILL']) {
     const ended = await deathBy(signal);
     assert.ok(ended.ran, `${signal}: the probe never ran: ${ended.stderr}`);
     assert.is(ended.signal, `SIG${signal}`, `killed by SIG${signal}, netns-run ended ${ended.code}/${ended.signal}: ${ended.stderr}`);

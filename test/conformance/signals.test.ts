@@ -60,12 +60,14 @@ check('nothing in between: the target has the PID the caller started, and no Nod
   }
 });
 
-check('signals the caller ignored stay ignored in the target: nohup\'s HUP, trap \'\' INT, a background job\'s INT and QUIT', async () => {
+check('signals the caller ignored stay ignored in the target, and only those: nohup\'s HUP, trap \'\' INT, PIPE and XFSZ, a background job\'s INT and QUIT', async () => {
   const ws = suite.ready();
   const cases = [
     { what: 'plain', script: 'exec netns-run "$@"', ignored: [] as string[] },
     { what: 'nohup', script: 'exec nohup netns-run "$@"', ignored: ['HUP'] },
     { what: "trap '' INT", script: "trap '' INT; exec netns-run \"$@\"", ignored: ['INT'] },
+    // Node ignores PIPE and XFSZ for itself: the target must have them as the caller had them, ignored or not.
+    { what: "trap '' PIPE XFSZ", script: "trap '' PIPE XFSZ; exec netns-run \"$@\"", ignored: ['PIPE', 'XFSZ'] },
     // POSIX: a non-interactive shell starts an asynchronous command with INT and QUIT ignored.
     { what: 'background job of sh', script: 'netns-run "$@" & wait $!', ignored: ['INT', 'QUIT'] },
   ];
@@ -75,7 +77,7 @@ check('signals the caller ignored stay ignored in the target: nohup\'s HUP, trap
     const ended = await run.exited;
     assert.is(ended.code, 0, `${c.what}: ${ended.code}/${ended.signal}: ${run.stderr()}`);
     assert.ok(log.value('SigIgn') !== undefined, `${c.what}: the probe never ran: ${run.stderr()}`);
-    for (const signal of ['HUP', 'INT', 'QUIT', 'TERM', 'USR1']) {
+    for (const signal of ['HUP', 'INT', 'QUIT', 'TERM', 'USR1', 'PIPE', 'XFSZ']) {
       const want = c.ignored.includes(signal);
       assert.is(log.ignored(SIGNAL_NUMBERS[signal]!), want, `${c.what}: SIG${signal} is ${want ? 'not ' : ''}ignored in the target (SigIgn ${log.value('SigIgn')})`);
     }

@@ -363,7 +363,7 @@ export class Suite {
 
 /** Signal numbers on Linux x86-64/arm64 (the ones the suite names). */
 export const SIGNAL_NUMBERS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, ABRT: 6, KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, CONT: 18, WINCH: 28,
+  HUP: 1, INT: 2, QUIT: 3, ABRT: 6, KILL: 9, USR1: 10, SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, CONT: 18, XFSZ: 25, WINCH: 28,
 };
 
 /**

@@ -81,9 +81,17 @@ export function shellCommand(plan: Pick<ExecPlan, 'argv' | 'env' | 'verbatim' | 
   return `${parts.join('\n')}\n`;
 }
 
-/** Writes the exec line for the launcher; it runs it once we have exited. */
+/**
+ * Starts what Node writes on the pipe; the launcher evaluates only what
+ * follows it. Before Node ran, the forked shell had the pipe as its standard
+ * output, and what it wrote there (the dynamic loader's LD_DEBUG lines,
+ * for one) must not be taken for shell.
+ */
+export const HANDOFF_MARKER = '#netns-run-exec#';
+
+/** Writes the exec lines for the launcher; it runs them once we have exited. */
 export function handOff(fd: number, text: string): void {
-  const bytes = Buffer.from(text);
+  const bytes = Buffer.from(`${HANDOFF_MARKER}\n${text}`);
   let written = 0;
   try {
     while (written < bytes.length) written += writeSync(fd, bytes, written);

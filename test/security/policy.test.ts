@@ -134,11 +134,11 @@ async function tamperedPolicy(a: Attacker, prepare: string, extra = ''): Promise
   const asUser = `runuser -u "$U" -- /usr/bin/env -i PATH=/usr/bin:/bin HOME="$H"`;
   const result = await sandbox(
     `${prepare}
-section sudo; ${asUser} sudo -n "$NODE" "$BIN" "$NAME" -- id -u 2>&1; echo "rc=$?"
+section sudo; ${asUser} sudo -n "$BIN" "$NAME" -- id -u 2>&1; echo "rc=$?"
 section setuid; ${asUser} "$SUIDNODE" "$BIN" "$NAME" -- id -u 2>&1; echo "rc=$?"
 section ensure; ${asUser} "$SUIDNODE" "$BIN" --ensure "$FRESH" 2>&1; echo "rc=$?"
 section etcnetns; ls -A /etc/netns | grep -c -F "$FRESH"
-section root; "$NODE" "$BIN" "$NAME" -- id -u 2>&1; echo "rc=$?"
+section root; PATH="$NODE_DIR:$PATH" "$BIN" "$NAME" -- id -u 2>&1; echo "rc=$?"
 ${extra}`,
     { overlay: ['/etc'], env: { U: a.user.name, H: a.user.home, SUIDNODE: a.suidNode, NAME: SHARED, FRESH: fresh, SUDO } },
   );
@@ -202,8 +202,8 @@ suite.attack('"elevate none" and "elevate pkexec" in the policy: self-elevation 
       const asUser = `runuser -u "$U" -- /usr/bin/env -i PATH=/usr/bin:/bin HOME="$H"`;
       const result = await sandbox(
         `{ ${GRANT_ALL}; echo 'elevate ${method}'; } > /etc/netns-run.conf; chmod 644 /etc/netns-run.conf
-section self; ${asUser} "$NODE" "$BIN" "$NAME" -- id -u 2>&1; echo "rc=$?"
-section sudo; ${asUser} sudo -n "$NODE" "$BIN" "$NAME" -- id -u 2>&1; echo "rc=$?"`,
+section self; ${asUser} "$BIN" "$NAME" -- id -u 2>&1; echo "rc=$?"
+section sudo; ${asUser} sudo -n "$BIN" "$NAME" -- id -u 2>&1; echo "rc=$?"`,
         { overlay: ['/etc'], env: { U: a.user.name, H: a.user.home, NAME: SHARED } },
       );
       if (method === 'pkexec' && /rc=0/.test(result.sections.self ?? '')) {

@@ -168,7 +168,10 @@ export function setUpAttacker(): Attacker {
   // Fake tools: leave a mark, then hand over to the real one so that a hijack would go unnoticed but for the mark.
   for (const tool of HIJACKED) {
     const real = realTool(tool);
-    const script = `#!/bin/sh\necho "$(/usr/bin/id -u) $(/usr/bin/id -ru) path:${tool}" >> ${markers}/path.log\n${real ? `exec ${real} "$@"` : 'exit 0'}\n`;
+    // The ids come from the kernel through shell builtins: /usr/bin/id would
+    // run under the attacker's own LD_LIBRARY_PATH and may fail to print.
+    const ids = 'while read -r key real effective rest; do [ "$key" = Uid: ] && break; done </proc/self/status';
+    const script = `#!/bin/sh\n${ids}\necho "$effective $real path:${tool}" >> ${markers}/path.log\n${real ? `exec ${real} "$@"` : 'exit 0'}\n`;
     plant(attacker, join(evil, 'bin', tool), script, 0o755);
     plant(attacker, join(work, 'evilrel', tool), script.replace('path:', 'relpath:'), 0o755);
   }

@@ -16,7 +16,7 @@
 // /etc/netns/NAME) stays on the real filesystem while the mounts it made
 // vanish with the sandbox: tests still call removeNamespace() for every name.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { BIN, NODE_DIR, runProgram, trySh, type Result } from './netns-run.js';
+import { BIN, NODE, NODE_DIR, runProgram, trySh, type Result } from './netns-run.js';
 
 export interface SandboxOptions {
   /** `mount --make-rshared /` first, as every systemd host has it. */
@@ -85,6 +85,7 @@ export async function sandbox(script: string, options: SandboxOptions = {}): Pro
     const result = await runProgram(file!, args, {
       env: {
         ...process.env,
+        NODE,
         NODE_DIR,
         BIN,
         SANDBOX: scratch,

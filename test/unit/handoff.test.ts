@@ -5,7 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { shellCommand, shellQuote, takeHandoff, HANDOFF_VARIABLE } from '../../src/exec/handoff.js';
+import { readFileSync } from 'node:fs';
+import { shellCommand, shellQuote, takeHandoff, HANDOFF_MARKER, HANDOFF_VARIABLE } from '../../src/exec/handoff.js';
 import { NetnsRunError } from '../../src/errors.js';
 
 /** Runs TEXT in `sh -c` with ENV, the final exec pointed at a program that prints its argv and environment NUL-separated. */
@@ -70,6 +71,11 @@ test('variables given back by env(1) are read from the shell, not re-quoted from
   // A copy's name the caller already uses is not overwritten.
   const clash = shellCommand({ argv: ['LANG=C'], env: { netns_run_LANG: 'mine' }, carried: ['LANG'] }, { LANG: 'C', netns_run_LANG: 'mine' });
   assert.ok(clash.includes('_netns_run_LANG="$LANG"'), clash);
+});
+
+test('bin/netns-run evaluates only what follows the marker Node writes', () => {
+  const launcher = readFileSync(new URL('../../../bin/netns-run', import.meta.url), 'utf8').split('\n')[1]!;
+  assert.ok(launcher.includes(`*'${HANDOFF_MARKER}'*) eval "\${plan#*'${HANDOFF_MARKER}'}"`), launcher);
 });
 
 test('shellQuote: single quotes around, a quote closed, escaped and reopened', () => {

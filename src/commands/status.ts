@@ -5,7 +5,7 @@ import type { NamespacePaths } from '../name.js';
 import { findTool, type ToolName } from '../tools.js';
 import { report, type NamespaceReport } from './report.js';
 
-const NEEDED_TOOLS: readonly ToolName[] = ['nsenter', 'setpriv', 'env', 'ip', 'mount', 'umount', 'unshare', 'flock', 'taskset', 'sh', 'cat'];
+const NEEDED_TOOLS: readonly ToolName[] = ['nsenter', 'setpriv', 'env', 'ip', 'mount', 'umount', 'unshare', 'flock', 'taskset', 'sh'];
 
 export interface StatusReport extends NamespaceReport {
   /** How this netns-run is privileged, or 'none'. */

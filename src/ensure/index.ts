@@ -8,7 +8,7 @@ import { createNetns, removeStaleNetns } from './netns.js';
 import { syncCopies, writeDefaultNsswitchConf, writeDefaultResolvConf } from './resolver.js';
 import { newUndo, type Undo } from './undo.js';
 
-type SetupTools = Pick<Tools, 'ip' | 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'cat' | 'flock' | 'taskset'>;
+type SetupTools = Pick<Tools, 'ip' | 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'flock' | 'taskset'>;
 
 async function perform(step: EnsureStep, paths: NamespacePaths, tools: SetupTools, undo: Undo): Promise<void> {
   switch (step) {
@@ -50,7 +50,7 @@ export async function ensureNamespace(paths: NamespacePaths): Promise<void> {
     syncCopies(paths);
     return;
   }
-  const tools = findTools(['ip', 'nsenter', 'unshare', 'mount', 'umount', 'sh', 'cat', 'flock', 'taskset'] as const);
+  const tools = findTools(['ip', 'nsenter', 'unshare', 'mount', 'umount', 'sh', 'flock', 'taskset'] as const);
   const undo = await newUndo();
   let release: (() => void) | undefined;
   // A stop signal (a caller's Ctrl-Z, which sudo passes on) must not park us
@@ -60,8 +60,12 @@ export async function ensureNamespace(paths: NamespacePaths): Promise<void> {
   try {
     release = await lockStateDir(paths, tools.flock, undo);
     // Someone may have made it while we waited: decide again under the lock.
-    for (const step of planEnsure(inspect(paths))) await perform(step, paths, tools, undo);
+    for (const step of planEnsure(inspect(paths))) {
+      await perform(step, paths, tools, undo);
+      await signalsHandled();
+    }
     syncCopies(paths);
+    await signalsHandled();
     undo.commit();
   } catch (error) {
     undo.rollback();
@@ -73,3 +77,13 @@ export async function ensureNamespace(paths: NamespacePaths): Promise<void> {
 }
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+
+/**
+ * The helpers run synchronously, and Node hands a signal to its listeners
+ * (the rollback) only from its event loop: one turn of it after each step,
+ * so that a caller's SIGTERM or Ctrl-C during setup is acted on before the
+ * next step, and above all before the setup is committed and the command run.
+ */
+function signalsHandled(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

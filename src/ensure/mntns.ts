@@ -1,6 +1,6 @@
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { describeFailure, failed, runShort, startHelper } from '../child.js';
+import { describeFailure, failed, runShort } from '../child.js';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
@@ -92,19 +92,23 @@ export async function removeStaleMntns(paths: NamespacePaths, tools: Pick<Tools,
 }
 
 // Runs inside the new mount namespace, already in the target network
-// namespace, as root. Every argument is a path netns-run made or checked;
-// none comes from the caller. It reports "ready" once configured, then
-// holds the namespace open until its stdin closes.
+// namespace, as root. Every argument is a path netns-run made or checked, or
+// our own PID's mount namespace; none comes from the caller. Once the
+// namespace is configured, and only if it really is a new one, it binds it
+// from our mount namespace onto mntns (so nothing is published before it is
+// complete) and ends: the bind keeps the namespace alive. Status 3: only
+// the bind failed (see createMntns).
 const SETUP_SCRIPT = `set -e
-mount=$1 umount=$2 cat=$3 name=$4 resolv=$5 nsswitch=$6 nscd=$7
+mount=$1 umount=$2 nsenter=$3 name=$4 resolv=$5 nsswitch=$6 nscd=$7 ours=$8 mntns=$9
 "$mount" -o bind,ro "$resolv" /etc/resolv.conf
 "$mount" -o bind,ro "$nsswitch" /etc/nsswitch.conf
 "$mount" --bind "$nscd" /run/nscd
 # Like ip netns exec: /sys describes the namespace's own interfaces.
 "$umount" --lazy /sys 2>/dev/null || true
 "$mount" -t sysfs "$name" /sys 2>/dev/null || "$mount" -t sysfs -o ro "$name" /sys
-echo ready
-exec "$cat" >/dev/null`;
+# The trap behind unshare --mount=FILE's failures: binding our own namespace instead of a new one.
+if [ /proc/$$/ns/mnt -ef "$ours" ]; then echo 'the helper did not get a namespace of its own' >&2; exit 1; fi
+"$nsenter" --mount="$ours" -- "$mount" --bind /proc/$$/ns/mnt "$mntns" || exit 3`;
 
 function inodeOf(path: string): bigint {
   return statSync(path, { bigint: true }).ino;
@@ -122,55 +126,40 @@ export function allowedCpus(statusText: string): number[] {
   return cpus;
 }
 
-type HolderTools = Pick<Tools, 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'cat' | 'taskset'>;
+type HolderTools = Pick<Tools, 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'taskset'>;
 
 /**
- * One try: a holder makes and configures the namespace, we bind it, the
- * holder goes. Returns false when only the bind was refused (see below), so
- * that the caller can try again elsewhere; throws on any other failure.
+ * One try, one synchronous helper: it makes the namespace, configures it
+ * and binds it onto mntns from our own mount namespace (see SETUP_SCRIPT).
+ * Returns false when only the bind was refused (see below), so that the
+ * caller can try again elsewhere; throws on any other failure.
  */
 async function tryHoldAndBind(paths: NamespacePaths, tools: HolderTools, cpu: number | undefined): Promise<boolean> {
+  const ours = `/proc/${process.pid}/ns/mnt`;
   const chain = [`--net=${paths.netns}`, '--', tools.unshare, '--mount', '--propagation', 'slave', '--',
-    tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.cat,
-    paths.name, paths.resolvConfCopy, paths.nsswitchConfCopy, paths.nscdDir];
+    tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.nsenter,
+    paths.name, paths.resolvConfCopy, paths.nsswitchConfCopy, paths.nscdDir, ours, paths.mntns];
   const [file, args] = cpu === undefined ? [tools.nsenter, chain] : [tools.taskset, ['--cpu-list', String(cpu), tools.nsenter, ...chain]];
-  const { child: holder, done } = await startHelper(file, args, { env: HELPER_ENV, stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 });
-  try {
-    const ready = await new Promise<boolean>((resolveReady) => {
-      let seen = '';
-      holder.stdout!.on('data', (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (seen.includes('ready\n')) resolveReady(true);
-      });
-      void done.then(() => resolveReady(false));
-    });
-    if (!ready) {
-      const result = await done;
-      throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: ${lastLine(result.stderr) || describeFailure(file, result, 30_000)}`);
-    }
-    const nsFile = `/proc/${holder.pid}/ns/mnt`;
-    // The trap behind unshare --mount=FILE's failures: binding our own namespace instead of the new one.
-    if (inodeOf(nsFile) === inodeOf('/proc/self/ns/mnt')) {
-      throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: the helper did not get a namespace of its own`);
-    }
-    const bind = await runShort(tools.mount, ['--bind', nsFile, paths.mntns], { env: HELPER_ENV, timeout: 30_000 });
-    return !failed(bind);
-  } finally {
-    holder.stdin!.end();
-    if (holder.exitCode === null && holder.signalCode === null) {
-      const ended = await Promise.race([done.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000).unref())]);
-      if (!ended) holder.kill('SIGKILL');
-    }
-    await done;
+  const result = await runShort(file, args, { env: HELPER_ENV, timeout: 30_000, stdout: 'ignore' });
+  if (result.code === 3) return false;
+  if (failed(result)) {
+    throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: ${lastLine(result.stderr) || describeFailure(file, result, 30_000)}`);
   }
+  // What is bound now must be a namespace, and not ours.
+  if (!isNamespaceMount(paths.mntns) || inodeOf(paths.mntns) === inodeOf(ours)) {
+    throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: ${paths.mntns} is not a new mount namespace`);
+  }
+  return true;
 }
 
 /**
  * Makes the auxiliary mount namespace and keeps it alive at mntns. Not with
  * `unshare --mount=FILE`, which fails at random when itself run inside a
- * non-initial mount namespace: a holder process makes and configures the
- * namespace, we check it really is a new one, bind it ourselves, and let the
- * holder go. Nothing is published before it is fully configured.
+ * non-initial mount namespace: a helper makes and configures the namespace,
+ * checks that it really is a new one, and binds it from our own mount
+ * namespace (nsenter) before it ends; we check the bind. Nothing is
+ * published before it is fully configured. One synchronous helper a try:
+ * no process is left to hold the namespace, and none to wait for.
  *
  * The kernel refuses (EINVAL) to bind a mount namespace that looks older
  * than the binder's own, to prevent loops, and it judges age by namespace

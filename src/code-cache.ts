@@ -56,6 +56,8 @@ export function trustedDirectory(path: string): boolean {
 
 /** The cache directory, made (mode 0700) if missing; undefined when it is not trusted. */
 export function cacheDirectory(dir = CACHE_DIR): string | undefined {
+  // Every run but the first finds it: checked once, no mkdir (and no EEXIST exception).
+  if (lstatSync(dir, { throwIfNoEntry: false }) !== undefined) return trustedDirectory(dir) ? dir : undefined;
   if (!trustedDirectory(dirname(dir))) return undefined;
   try {
     mkdirSync(dir, { mode: 0o700 });

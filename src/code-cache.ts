@@ -23,6 +23,8 @@ import { dirname, join } from 'node:path';
 export const CACHE_DIR = '/var/cache/netns-run';
 const MAX_CACHE_BYTES = 16 * 1024 * 1024;
 const SUFFIX = '.v8';
+/** Cache files kept for one Node version (installs and builds), the newest first. */
+const KEEP = 4;
 
 export interface Ids {
   readonly uid: number;
@@ -93,8 +95,8 @@ export function readCache(dir: string, name: string): Buffer | undefined {
 
 /**
  * Stores data as name, atomically (a new file renamed into place), and
- * removes what this Node cached for earlier bundles, so that upgrades do not
- * pile up files. Never throws: a cache that cannot be written is no cache.
+ * removes all but the newest few files this Node cached for other bundles.
+ * Never throws: a cache that cannot be written is no cache.
  */
 export function writeCache(dir: string, name: string, data: Buffer): boolean {
   const temporary = join(dir, `.${name}.${process.pid}.tmp`);
@@ -114,11 +116,16 @@ export function writeCache(dir: string, name: string, data: Buffer): boolean {
     }
     return false;
   }
+  // Each install (and each build) has its own file; the most recently
+  // written few of this Node's are kept, so that two installs used in turn
+  // do not undo each other's, and upgrades do not pile up.
   const prefix = `${process.version}-${process.arch}-`;
   try {
-    for (const entry of readdirSync(dir)) {
-      if (entry !== name && entry.startsWith(prefix) && entry.endsWith(SUFFIX)) unlinkSync(join(dir, entry));
-    }
+    const ours = readdirSync(dir)
+      .filter((entry) => entry !== name && entry.startsWith(prefix) && entry.endsWith(SUFFIX))
+      .map((entry) => ({ entry, time: lstatSync(join(dir, entry)).mtimeMs }))
+      .sort((a, b) => b.time - a.time);
+    for (const { entry } of ours.slice(KEEP - 1)) unlinkSync(join(dir, entry));
   } catch {
     // an old file left over costs only space
   }

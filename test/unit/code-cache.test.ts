@@ -4,7 +4,7 @@
 // The directory tests need root (they make root-owned directories under
 // /run) and skip without it, saying so.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -92,17 +92,20 @@ if (!isRoot) {
     assert.is(readCache(dir, 'missing.v8'), undefined);
   });
 
-  test('writeCache: a root-only file put in place whole; older caches of this Node go, others stay', () => {
+  test('writeCache: a root-only file put in place whole; only the newest few of this Node are kept, others stay', () => {
     const dir = cacheDirectory(join(base, 'write'))!;
-    const older = `${process.version}-${process.arch}-1-2-3-4.v8`;
+    const mine = (n: number) => `${process.version}-${process.arch}-1-${n}-3-4.v8`;
     const other = 'v1.0.0-x64-1-2-3-4.v8';
-    writeFileSync(join(dir, older), 'old', { mode: 0o600 });
+    for (let n = 1; n <= 5; n += 1) {
+      writeFileSync(join(dir, mine(n)), 'old', { mode: 0o600 });
+      utimesSync(join(dir, mine(n)), n * 1000, n * 1000);
+    }
     writeFileSync(join(dir, other), 'other', { mode: 0o600 });
     const name = `${process.version}-${process.arch}-5-6-7-8.v8`;
     assert.ok(writeCache(dir, name, Buffer.from('new code')));
     assert.is(readFileSync(join(dir, name), 'utf8'), 'new code');
     assert.is(statSync(join(dir, name)).mode & 0o777, 0o600);
-    assert.equal(readdirSync(dir).sort(), [name, other].sort());
+    assert.equal(readdirSync(dir).sort(), [name, mine(5), mine(4), mine(3), other].sort());
     assert.not.ok(writeCache(join(base, 'nowhere'), name, Buffer.from('x')), 'a directory that is not there');
   });
 

@@ -65,6 +65,8 @@ main = main.replace(/\bimport\(("[^"]*")\)/g, '__netns_run_import($1)');
 if (/\bimport\(/.test(main)) fail(`${MAIN} has an import() the loader would not see`);
 // Required as a plain module (not through the loader), it imports for itself.
 main = `var __netns_run_import=typeof __netns_run_import=="function"?__netns_run_import:(s=>import(s));${main}`;
+// The loader reads it as latin1, which is exact only for ASCII (esbuild's default charset).
+if (/[^\x00-\x7f]/.test(main)) fail(`${MAIN} is not ASCII`);
 writeFileSync(new URL(MAIN, root), main);
 
 await build({

@@ -17,7 +17,7 @@
 // code compiled from another; V8 itself also refuses code cached by another
 // V8 or with other flags (then the cache is made anew).
 
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export const CACHE_DIR = '/var/cache/netns-run';
@@ -74,6 +74,18 @@ export function cacheName(bundle: Pick<BigIntStats, 'dev' | 'ino' | 'size' | 'ct
   return `${version}-${arch}-${bundle.dev}-${bundle.ino}-${bundle.size}-${bundle.ctimeNs}${SUFFIX}`;
 }
 
+/** size bytes from fd, in as few reads as the kernel allows; fewer if the file ends sooner. */
+export function readWhole(fd: number, size: number): Buffer {
+  const buffer = Buffer.allocUnsafe(size);
+  let filled = 0;
+  while (filled < size) {
+    const read = readSync(fd, buffer, filled, size - filled, null);
+    if (read === 0) break;
+    filled += read;
+  }
+  return filled === size ? buffer : buffer.subarray(0, filled);
+}
+
 /** The cached code, or undefined if there is none or it is not a root-only regular file. */
 export function readCache(dir: string, name: string): Buffer | undefined {
   let fd: number;
@@ -85,7 +97,7 @@ export function readCache(dir: string, name: string): Buffer | undefined {
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || !rootOnly(st) || st.size > MAX_CACHE_BYTES) return undefined;
-    return readFileSync(fd);
+    return readWhole(fd, st.size);
   } catch {
     return undefined;
   } finally {

@@ -4,11 +4,11 @@
 // cache where src/code-cache.ts allows one, and runs it. Only for the
 // bundle: nothing here is compiled by tsc for use.
 
-import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, type BigIntStats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import { cacheDirectory, cacheName, currentIds, mayUseCache, readCache, writeCache } from './code-cache.js';
+import { cacheDirectory, cacheName, currentIds, mayUseCache, readCache, readWhole, writeCache } from './code-cache.js';
 
 declare const __dirname: string;
 declare const require: NodeJS.Require;
@@ -16,10 +16,12 @@ declare const require: NodeJS.Require;
 const bundle = join(__dirname, 'netns-run-main.cjs');
 const fd = openSync(bundle, constants.O_RDONLY);
 let source: string;
-let identity: ReturnType<typeof fstatSync> & { ctimeNs: bigint };
+let identity: BigIntStats;
 try {
   identity = fstatSync(fd, { bigint: true });
-  source = readFileSync(fd, 'utf8');
+  // esbuild writes ASCII (non-ASCII characters escaped), so latin1 reads it
+  // exactly, and faster than UTF-8; one read of the size fstat gave.
+  source = readWhole(fd, Number(identity.size)).toString('latin1');
 } finally {
   closeSync(fd);
 }

@@ -64,16 +64,20 @@ function execute(plan: ExecPlan, launch: Launch, args: readonly string[]): Promi
 
 /**
  * A caller other than root gets only what the policy grants. Checked before
- * anything is made, so a refusal leaves nothing behind.
+ * anything is made, so a refusal leaves nothing behind. A caller who may
+ * use NAME but not create it gets the refusal back, for ensureNamespace to
+ * raise if NAME turns out to need creating under the lock (root may have
+ * deleted it since this look).
  */
-async function checkPolicy(caller: Caller, paths: NamespacePaths, action: Action): Promise<void> {
-  if (caller.uid === 0) return;
+async function checkPolicy(caller: Caller, paths: NamespacePaths, action: Action): Promise<NetnsRunError | undefined> {
+  if (caller.uid === 0) return undefined;
   const policy = loadPolicy();
   const member = await memberOf(caller, policy, findTool('getent'));
   if (!may(policy, member, paths.name, 'use')) throw refusal(caller, paths.name, 'use');
-  if (action === 'create' && namespaceId(paths.netns) === undefined && !may(policy, member, paths.name, 'create')) {
-    throw refusal(caller, paths.name, 'create');
-  }
+  if (action !== 'create' || may(policy, member, paths.name, 'create')) return undefined;
+  const cannotCreate = refusal(caller, paths.name, 'create');
+  if (namespaceId(paths.netns) === undefined) throw cannotCreate;
+  return cannotCreate;
 }
 
 /**
@@ -127,7 +131,7 @@ async function run(request: RunRequest, args: readonly string[], launch: Launch)
     throw new NetnsRunError(`only root may run a command as another user (--user); as ${caller.user}, leave --user out`);
   }
   const paths = pathsFor(request.name);
-  await checkPolicy(caller, paths, 'create');
+  const cannotCreate = await checkPolicy(caller, paths, 'create');
   // Root may name another account; the command then runs as that account in every respect.
   const runAs = request.user === undefined ? caller : await accountOf(request.user, findTool('getent'));
   // $PWD is compared with the real directory as the caller: root's view would tell them whether a hidden path leads here.
@@ -141,7 +145,7 @@ async function run(request: RunRequest, args: readonly string[], launch: Launch)
   findCommand(command[0]!, target.PATH, directory, runAs);
   const tools = findTools(['nsenter', 'setpriv', 'env'] as const);
 
-  await ensureNamespace(paths);
+  await ensureNamespace(paths, cannotCreate);
 
   const plan = planEntry({
     tools,
@@ -217,8 +221,7 @@ async function perform(request: Exclude<Request, { kind: 'answered' }>, args: re
     case 'ensure': {
       process.umask(0o022);
       const paths = pathsFor(request.name);
-      await checkPolicy(resolveCaller(currentIds(), process.env), paths, 'create');
-      await ensureNamespace(paths);
+      await ensureNamespace(paths, await checkPolicy(resolveCaller(currentIds(), process.env), paths, 'create'));
       return OK;
     }
     case 'down': {

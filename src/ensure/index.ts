@@ -43,9 +43,10 @@ async function perform(step: EnsureStep, paths: NamespacePaths, tools: SetupTool
  * Brings NAME to a usable state: idempotent, safe when several callers race
  * on first use (one makes, the others wait and find it made), and all or
  * nothing (a failure takes back what this call made). The warm path takes
- * no lock and runs no helper.
+ * no lock and runs no helper. cannotCreate, when given, is raised if the
+ * network namespace itself would have to be made: the caller may only use it.
  */
-export async function ensureNamespace(paths: NamespacePaths): Promise<void> {
+export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Error): Promise<void> {
   if (planEnsure(inspect(paths)).length === 0) {
     syncCopies(paths);
     return;
@@ -60,7 +61,10 @@ export async function ensureNamespace(paths: NamespacePaths): Promise<void> {
   try {
     release = await lockStateDir(paths, tools.flock, undo);
     // Someone may have made it while we waited: decide again under the lock.
-    for (const step of planEnsure(inspect(paths))) {
+    const steps = planEnsure(inspect(paths));
+    // Or removed it: a caller who may only use NAME must not be the one to make it.
+    if (cannotCreate !== undefined && steps.includes('create-netns')) throw cannotCreate;
+    for (const step of steps) {
       await perform(step, paths, tools, undo);
       await signalsHandled();
     }

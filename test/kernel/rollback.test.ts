@@ -171,6 +171,28 @@ if (!isRoot) {
 
   test('SIGTERM while setting up: nothing is left', () => interrupted('SIGTERM'));
   test('SIGINT while setting up: nothing is left', () => interrupted('SIGINT'));
+
+  test('a caller who may only use NAME, finding it gone under the lock, is refused and leaves nothing', async () => {
+    // The policy looked before the lock and saw NAME (use is enough then);
+    // root removed it before the lock was taken. Under the lock the
+    // decision is taken again, and making NAME needs create.
+    const name = uniqueName('gone');
+    const { ensureNamespace } = await import('../../src/ensure/index.js');
+    const { pathsFor } = await import('../../src/name.js');
+    const { NetnsRunError } = await import('../../src/errors.js');
+    const refusal = new NetnsRunError(`not allowed to create ${name}`);
+    try {
+      let caught: unknown;
+      await ensureNamespace(pathsFor(name), refusal).catch((error: unknown) => (caught = error));
+      assert.is(caught, refusal, 'the namespace was made for a caller who may only use it');
+      assert.equal(everythingOf(name), [], 'left behind');
+      // Without the refusal the same call makes it: the test does not pass for another reason.
+      await ensureNamespace(pathsFor(name));
+      assert.ok(present(`/run/netns/${name}`), 'not made even without the refusal');
+    } finally {
+      sh(`${BIN} --down ${name} --force >/dev/null 2>&1; rm -rf /etc/netns/${name}; true`);
+    }
+  });
 }
 
 test.run();

@@ -24,7 +24,7 @@ const RUNS = Number(process.env.NETNS_RUN_BENCH_RUNS || 30);
 const PREFIX = process.env.NETNS_RUN_BENCH_PREFIX || 'nrt-bench';
 const SUDO = ['/usr/bin/sudo', '/bin/sudo'].find((path) => existsSync(path));
 const PIPE_MIB = 1024;
-const PIPE_RUNS = 5;
+const PIPE_RUNS = 9;
 
 if (process.geteuid() !== 0) {
   console.error('bench: run it as root (it makes network namespaces)');

@@ -11,6 +11,7 @@ import { EXIT_FAILURE, NetnsRunError, oneLine } from './errors.js';
 import { ensureNamespace } from './ensure/index.js';
 import { namespaceId } from './ensure/inspect.js';
 import { tearDown } from './ensure/teardown.js';
+import { childProcesses } from './child.js';
 import { canExecve, execve } from './exec/execve.js';
 import { handOff, shellCommand } from './exec/handoff.js';
 import { spawnAndWait } from './exec/spawn.js';
@@ -113,7 +114,7 @@ async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: re
     return execute({ file: pkexec, argv: [pkexec, script, ...again], env: process.env as Record<string, string>, path, verbatim }, launch, args);
   }
   const sudo = findTool('sudo');
-  const { spawnSync } = await import('node:child_process');
+  const { spawnSync } = await childProcesses();
   const asked = spawnSync(sudo, ['-n', '-l', '--', script, ...args], { stdio: 'ignore' });
   if (asked.status !== 0) {
     throw new NetnsRunError(`netns-run needs root, and sudo does not let ${user} run it without a password; ask an administrator for the sudoers rule in SECURITY.md`);

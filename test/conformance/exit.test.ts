@@ -12,9 +12,7 @@ import { netnsRun } from '../support/netns-run.js';
 import { Suite, startNetnsRun, start } from '../support/conformance.js';
 
 const suite = new Suite('exit statuses');
-const check = suite.skip ? test.skip : test;
-test.before(() => suite.setUp());
-test.after(() => suite.tearDown());
+const check = suite.tests();
 
 check('exit codes 0, 1, 2, 125, 126, 127 and 255 of the target are netns-run\'s', async () => {
   const ws = suite.ready();

@@ -10,9 +10,7 @@ import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import { Suite, procStat, start } from '../support/conformance.js';
 
 const suite = new Suite('file descriptors');
-const check = suite.skip ? test.skip : test;
-test.before(() => suite.setUp());
-test.after(() => suite.tearDown());
+const check = suite.tests();
 
 check('the target\'s descriptors are exactly the caller\'s: its own pipes as 0, 1 and 2, nothing added', async () => {
   const ws = suite.ready();

@@ -10,9 +10,7 @@ import { appendFileSync } from 'node:fs';
 import { FORWARDED, SIGNAL_NUMBERS, Suite, nodesAround, start, startNetnsRun } from '../support/conformance.js';
 
 const suite = new Suite('signals');
-const check = suite.skip ? test.skip : test;
-test.before(() => suite.setUp());
-test.after(() => suite.tearDown());
+const check = suite.tests();
 
 check('TERM HUP INT QUIT USR1 USR2 WINCH CONT ALRM sent to netns-run\'s PID each reach the target exactly once', async () => {
   const ws = suite.ready();

@@ -12,9 +12,7 @@ import { createServer, type Server } from 'node:net';
 import { ProbeLog, Suite, start, startNetnsRun } from '../support/conformance.js';
 
 const suite = new Suite('systemd');
-const check = suite.skip ? test.skip : test;
-test.before(() => suite.setUp());
-test.after(() => suite.tearDown());
+const check = suite.tests();
 
 function listen(path: string): Promise<Server> {
   return new Promise((resolve, reject) => {

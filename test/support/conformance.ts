@@ -7,6 +7,7 @@
 // appends what it received to a log, which ProbeLog reads back. Everything
 // here cleans up after itself: the workspace (cleanup()), the namespace
 // (the suite's after hook), probes left running (stopAll()).
+import { test } from 'uvu';
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -328,6 +329,17 @@ export class Suite {
   constructor(readonly title: string) {
     if (this.skip) skipReason(`${title}: ${this.skip}`);
     else process.stdout.write(`# ${title}: netns-run started by Node ${describeNode()}\n`);
+  }
+
+  /**
+   * uvu's test for a file that needs nothing but this suite: skipped when
+   * the suite cannot run here, with setUp before the file's tests and
+   * tearDown after them.
+   */
+  tests(): (name: string, run: () => Promise<void> | void) => void {
+    test.before(() => this.setUp());
+    test.after(() => this.tearDown());
+    return this.skip ? test.skip : test;
   }
 
   async setUp(): Promise<void> {

@@ -184,7 +184,9 @@ export function normaliseOptions(args: readonly string[]): string[] {
       for (let j = 1; j < word.length; j += 1) {
         const letter = word[j]!;
         if (SHORT_WITH_VALUE.has(letter)) {
-          if (j === word.length - 1 && i + 1 < args.length) out.push(word, args[(i += 1)]!);
+          // -ualice is -u alice, as getopt reads it (yargs would read -u -a -l -i -c -e).
+          if (j < word.length - 1) out.push(word.slice(0, j + 1), word.slice(j + 1));
+          else if (i + 1 < args.length) out.push(word, args[(i += 1)]!);
           else out.push(word);
           break;
         }

@@ -17,7 +17,8 @@
 // launcher); a user who needs the command to keep netns-run's PID (a
 // service) runs `sudo netns-run ...` directly.
 
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { currentDirectory } from './access.js';
 import { userInfo } from 'node:os';
 import type { Request } from './cli.js';
@@ -43,9 +44,13 @@ export function elevatedArgs(request: Exclude<Request, { kind: 'answered' }>, ar
   ];
 }
 
-/** How sudo or pkexec ended when the elevated netns-run never started, in our words. */
-function elevatorFailure(method: 'sudo' | 'pkexec', ending: Ending, user: string): NetnsRunError | undefined {
-  if (ending.kind !== 'code') return undefined;
+/**
+ * How sudo or pkexec ended, in our words when it was their own failure:
+ * only when the elevated netns-run never took the hand-over (`untaken`),
+ * since after that every status is the command's (or netns-run's own).
+ */
+export function elevatorFailure(method: 'sudo' | 'pkexec', ending: Ending, untaken: boolean, user: string): NetnsRunError | undefined {
+  if (!untaken || ending.kind !== 'code') return undefined;
   if (method === 'pkexec' && ending.code === 126) {
     return new NetnsRunError('pkexec did not give netns-run root: the authentication was dismissed; run it again and authenticate, or use sudo netns-run');
   }
@@ -57,6 +62,29 @@ function elevatorFailure(method: 'sudo' | 'pkexec', ending: Ending, user: string
   }
   if (method === 'sudo' && ending.code !== 0) {
     return new NetnsRunError(`sudo did not start netns-run for ${user} (it exited ${ending.code}); ask an administrator for the sudoers rule in SECURITY.md`);
+  }
+  return undefined;
+}
+
+/**
+ * pkexec prints its own failures on the standard error it then hands to
+ * the command, so they cannot be taken back afterwards. The one failure
+ * that can be seen before asking, the machine's (no polkit daemon, no
+ * polkitd at all), is asked with pkcheck, from the same trusted directory
+ * as pkexec, as the plain user: a refusal of ours then stands alone.
+ */
+async function polkitMissing(pkexec: string): Promise<string | undefined> {
+  const pkcheck = join(dirname(pkexec), 'pkcheck');
+  const advice = 'ask an administrator to install and start polkitd, or use sudo netns-run';
+  if (!existsSync(pkcheck)) return `pkexec cannot give netns-run root here: polkit is not installed (no ${pkcheck}); ${advice}`;
+  const { spawnSync } = await childProcesses();
+  const asked = spawnSync(pkcheck, ['--action-id', 'org.freedesktop.policykit.exec', '--process', String(process.pid)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (/Error getting authority|Could not connect/.test(asked.stderr ?? '')) {
+    return `pkexec cannot give netns-run root here: the polkit daemon is not running; ${advice}`;
   }
   return undefined;
 }
@@ -74,6 +102,10 @@ export async function elevate(request: Exclude<Request, { kind: 'answered' }>, a
   try {
     const again = [script, `${CALLER_ENV_OPTION}=${handover.file}`, ...elevatedArgs(request, args, currentDirectory)];
     const argv = method === 'sudo' ? [elevator, '-n', '--', ...again] : [elevator, ...again];
+    if (method === 'pkexec') {
+      const missing = await polkitMissing(elevator);
+      if (missing !== undefined) throw new NetnsRunError(missing);
+    }
     if (method === 'sudo') {
       // Asked first, so that a refusal is one line of ours rather than a password prompt or sudo's lecture.
       const { spawnSync } = await childProcesses();
@@ -84,7 +116,7 @@ export async function elevate(request: Exclude<Request, { kind: 'answered' }>, a
     }
     launch.stdio.blocking();
     const ending = await spawnAndWait({ file: elevator, argv, env: launch.inherited as Record<string, string>, path: 'spawn' });
-    const failure = handover.untaken() ? elevatorFailure(method, ending, user) : undefined;
+    const failure = elevatorFailure(method, ending, handover.untaken(), user);
     if (failure !== undefined) throw failure;
     return ending;
   } finally {

@@ -31,12 +31,11 @@ import { CALLER_ENV_OPTION, writeHandover } from './handover.js';
 import { loadPolicy, POLICY_FILE } from './policy.js';
 import { findTool } from './tools.js';
 
-/** What the elevated netns-run gets: the parsed request written out again, so a command's own -C (git -C) is never taken for ours. */
+/** What netns-run elevated by pkexec gets: the parsed request written out again, so a command's own -C (git -C) is never taken for ours. */
 export function elevatedArgs(request: Exclude<Request, { kind: 'answered' }>, args: readonly string[], here: () => string): string[] {
   if (request.kind !== 'run') return [...args];
-  // pkexec starts programs in root's home directory, and sudo may be told to
-  // (runcwd): a run passes its directory along, made absolute here, where it
-  // means what the caller meant.
+  // pkexec starts programs in root's home directory: a run passes its
+  // directory along, made absolute here, where it means what the caller meant.
   return [
     ...(request.user !== undefined ? ['--user', request.user] : []),
     '--chdir', resolve(here(), request.chdir ?? '.'),
@@ -100,7 +99,11 @@ export async function elevate(request: Exclude<Request, { kind: 'answered' }>, a
   const elevator = findTool(method);
   const handover = writeHandover(launch.inherited, policy.keepEnv);
   try {
-    const again = [script, `${CALLER_ENV_OPTION}=${handover.file}`, ...elevatedArgs(request, args, currentDirectory)];
+    // Through sudo the user's words go as they came (sudo keeps the
+    // directory), so the elevated run takes the quick path: yargs, as root,
+    // would look for its configuration in the caller's directories.
+    const words = method === 'pkexec' ? elevatedArgs(request, args, currentDirectory) : args;
+    const again = [script, `${CALLER_ENV_OPTION}=${handover.file}`, ...words];
     const argv = method === 'sudo' ? [elevator, '-n', '--', ...again] : [elevator, ...again];
     if (method === 'pkexec') {
       const missing = await polkitMissing(elevator);

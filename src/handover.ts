@@ -61,7 +61,17 @@ export interface Handover {
  * file then serving only to tell whether the elevated run started.
  */
 export function writeHandover(env: Readonly<Record<string, string | undefined>>, keep: boolean): Handover {
-  const dir = mkdtempSync(join(tmpdir(), 'netns-run-'));
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'netns-run-'));
+  } catch {
+    // $TMPDIR is the caller's to set, and may name nothing: /tmp then.
+    try {
+      dir = mkdtempSync('/tmp/netns-run-');
+    } catch (error) {
+      throw new NetnsRunError(`cannot write the hand-over for self-elevation in /tmp (${(error as NodeJS.ErrnoException).code}); set TMPDIR to a directory you can write`);
+    }
+  }
   const file = join(dir, 'caller-env');
   const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {

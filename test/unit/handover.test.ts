@@ -85,6 +85,13 @@ rootTest('refused: a file of another user (root\'s), a symbolic link, a file oth
     linkSync(own, join(s.mine, 'second'));
     refusedWith(own, /hard links/);
     refusedWith('relative/caller-env', /absolute/);
+    // A file of the caller's behind a directory only root may pass: root
+    // could open it, the caller could not, so it is not read for them.
+    const hidden = join(s.dir, 'rootonly');
+    mkdirSync(hidden, { mode: 0o700 });
+    const behind = handedFile(join(hidden, 'caller-env'), 'A=1\0');
+    refusedWith(behind, /nobody may not read it/);
+    assert.ok(existsSync(behind), 'a file behind root\'s directory was removed');
     refusedWith(join(s.mine, 'missing'), /does not exist/);
   } finally {
     s.done();

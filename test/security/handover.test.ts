@@ -132,7 +132,7 @@ suite.attack('pkexec that cannot get authority (no polkit daemon here) ends as o
   enterMode('self', a);
   try {
     const as = `runuser -u "$U" -- /usr/bin/env -i PATH=${NODE_DIR}:/usr/bin:/bin HOME="${a.home}"`;
-    const result = await withPolicy(a, "'elevate pkexec'", `command -v pkexec >/dev/null || { section none; exit 0; }\nsection run; cd /; ${as} "$BIN" "$NAME" -- true 2>/tmp/nrf-err; echo "rc=$?"; cat /tmp/nrf-err; rm -f /tmp/nrf-err`);
+    const result = await withPolicy(a, "'elevate pkexec'", `command -v pkexec >/dev/null || { section none; exit 0; }\nsection run; cd /; ${as} "$BIN" "$NAME" -- true 2>"$SANDBOX/err"; echo "rc=$?"; cat "$SANDBOX/err"`);
     if (result.sections.none !== undefined) {
       skipReason('pkexec is not installed: its failure translation was not tried');
       return;

@@ -18,7 +18,7 @@ import { spawnAndWait } from './exec/spawn.js';
 import type { Ending } from './exec/status.js';
 import type { StdioWatch } from './exec/stdio.js';
 import { pathsFor, type NamespacePaths } from './name.js';
-import { planEntry, type ExecPath, type ExecPlan } from './plan.js';
+import { planEntry, type ExecRoute, type ExecPlan } from './exec/plan.js';
 import { EMPTY_POLICY, loadPolicy, may, memberOf, refusal, type Action } from './policy.js';
 import { findTool, findTools } from './tools.js';
 
@@ -41,7 +41,7 @@ export interface Launch {
   readonly stdio: StdioWatch;
 }
 
-function execPath(launch: Launch): ExecPath {
+function execRoute(launch: Launch): ExecRoute {
   if (launch.handoff !== undefined) return 'shell';
   return canExecve() ? 'execve' : 'spawn';
 }
@@ -52,7 +52,7 @@ function execPath(launch: Launch): ExecPath {
  */
 function execute(plan: ExecPlan, launch: Launch, args: readonly string[]): Promise<Ending> | Ending | never {
   launch.stdio.blocking();
-  switch (plan.path) {
+  switch (plan.route) {
     case 'shell':
       handOff(launch.handoff!, shellCommand(plan, launch.inherited, args));
       return OK;
@@ -96,7 +96,7 @@ async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: re
   }
   const user = userInfo().username;
   const script = process.argv[1]!;
-  const path = execPath(launch);
+  const route = execRoute(launch);
   if (method === 'none') {
     throw new NetnsRunError('netns-run needs root: run it as root or through sudo (self-elevation is off in /etc/netns-run.conf)');
   }
@@ -111,7 +111,7 @@ async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: re
         ? [...(request.user !== undefined ? ['--user', request.user] : []), '--chdir', resolve(currentDirectory(), request.chdir ?? '.'), '--', request.name, '--', ...request.command]
         : args;
     const verbatim = request.kind === 'run' ? request.command.length : args.length;
-    return execute({ file: pkexec, argv: [pkexec, script, ...again], env: process.env as Record<string, string>, path, verbatim }, launch, args);
+    return execute({ file: pkexec, argv: [pkexec, script, ...again], env: process.env as Record<string, string>, route, verbatim }, launch, args);
   }
   const sudo = findTool('sudo');
   // sudo must see the caller's environment, as the elevation itself will.
@@ -119,7 +119,7 @@ async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: re
   if (asked.code !== 0) {
     throw new NetnsRunError(`netns-run needs root, and sudo does not let ${user} run it without a password; ask an administrator for the sudoers rule in SECURITY.md`);
   }
-  return execute({ file: sudo, argv: [sudo, '-n', '--', script, ...args], env: process.env as Record<string, string>, path, verbatim: args.length }, launch, args);
+  return execute({ file: sudo, argv: [sudo, '-n', '--', script, ...args], env: process.env as Record<string, string>, route, verbatim: args.length }, launch, args);
 }
 
 /** parse -> who calls -> may they -> check what they name -> ensure the namespaces -> plan the entry -> exec. */
@@ -155,7 +155,7 @@ async function run(request: RunRequest, args: readonly string[], launch: Launch)
     directory,
     command,
     environment: splitEnvironment(target),
-    path: execPath(launch),
+    route: execRoute(launch),
   });
   process.umask(callerUmask);
   return execute(plan, launch, args);

@@ -80,7 +80,8 @@ export function readTrusted(path: string, directory: string): Buffer | undefined
  */
 export function syncCopies(paths: NamespacePaths): boolean {
   let changed = false;
-  for (const [source, copy] of [[paths.resolvConf, paths.resolvConfCopy], [paths.nsswitchConf, paths.nsswitchConfCopy]] as const) {
+  for (const { configured: source, source: copy } of paths.covered) {
+    if (source === undefined) continue;
     const wanted = readTrusted(source, paths.etcDir);
     if (wanted === undefined) throw new NetnsRunError(`${source} is missing; run the command again to recreate it with defaults`);
     if (readSmall(copy)?.equals(wanted)) continue;

@@ -12,6 +12,7 @@ import { ensureNamespace } from './ensure/index.js';
 import { namespaceId } from './ensure/inspect.js';
 import { tearDown } from './ensure/teardown.js';
 import { tryHelper } from './helpers.js';
+import { refuseNodeDebugging, takeOverInherited } from './inherited.js';
 import { canExecve, execve } from './exec/execve.js';
 import { handOff, shellCommand } from './exec/handoff.js';
 import { spawnAndWait } from './exec/spawn.js';
@@ -128,6 +129,8 @@ async function run(request: RunRequest, args: readonly string[], launch: Launch)
   // has; the target gets the caller's umask back.
   const callerUmask = process.umask(0o022);
   const caller = resolveCaller(currentIds(), process.env);
+  // Root's set-up runs with limits and a priority of its own, not the caller's.
+  const restore = takeOverInherited();
   if (request.user !== undefined && caller.uid !== 0) {
     throw new NetnsRunError(`only root may run a command as another user (--user); as ${caller.user}, leave --user out`);
   }
@@ -144,7 +147,7 @@ async function run(request: RunRequest, args: readonly string[], launch: Launch)
   const command = request.command.length > 0 ? request.command : [runAs.shell];
   checkCommandWord(command[0]!);
   findCommand(command[0]!, target.PATH, directory, runAs);
-  const tools = findTools(['nsenter', 'setpriv', 'env'] as const);
+  const tools = { ...findTools(['nsenter', 'setpriv', 'env'] as const), ...(restore.limits.length > 0 ? findTools(['prlimit'] as const) : {}), ...(restore.niceness !== undefined ? findTools(['nice'] as const) : {}) };
 
   await ensureNamespace(paths, cannotCreate);
 
@@ -156,6 +159,7 @@ async function run(request: RunRequest, args: readonly string[], launch: Launch)
     command,
     environment: splitEnvironment(target),
     route: execRoute(launch),
+    restore,
   });
   process.umask(callerUmask);
   return execute(plan, launch, args);
@@ -222,12 +226,15 @@ async function perform(request: Exclude<Request, { kind: 'answered' }>, args: re
     case 'ensure': {
       process.umask(0o022);
       const paths = pathsFor(request.name);
-      await ensureNamespace(paths, await checkPolicy(resolveCaller(currentIds(), process.env), paths, 'create'));
+      const caller = resolveCaller(currentIds(), process.env);
+      takeOverInherited();
+      await ensureNamespace(paths, await checkPolicy(caller, paths, 'create'));
       return OK;
     }
     case 'down': {
       const caller = resolveCaller(currentIds(), process.env);
       if (caller.uid !== 0) throw new NetnsRunError(`only root may tear a namespace down; ${caller.user} may not`);
+      takeOverInherited();
       for (const note of await tearDown(pathsFor(request.name), request.force)) process.stderr.write(`netns-run: ${note}\n`);
       return OK;
     }
@@ -251,6 +258,7 @@ function report(error: unknown): Ending {
 /** The only place that turns what happened into how the process ends. */
 export async function main(args: readonly string[], launch: Launch): Promise<Ending> {
   try {
+    refuseNodeDebugging(process.env, process.getuid!() !== process.geteuid!());
     const request = await parseCommandLine(args);
     if (request.kind === 'answered') return OK;
     return await perform(request, args, launch);

@@ -4,6 +4,7 @@
 import type { Caller } from '../caller.js';
 import type { SplitEnvironment } from '../environment.js';
 import type { NamespacePaths } from '../name.js';
+import type { Restore } from '../inherited.js';
 import type { Tools } from '../tools.js';
 
 /**
@@ -14,7 +15,7 @@ import type { Tools } from '../tools.js';
 export type ExecRoute = 'shell' | 'execve' | 'spawn';
 
 export interface EntryInput {
-  readonly tools: Pick<Tools, 'nsenter' | 'setpriv' | 'env'>;
+  readonly tools: Pick<Tools, 'nsenter' | 'setpriv' | 'env'> & Partial<Pick<Tools, 'prlimit' | 'nice'>>;
   readonly paths: NamespacePaths;
   readonly caller: Caller;
   /** The directory the target starts in, entered by env(1) as the caller. */
@@ -22,6 +23,8 @@ export interface EntryInput {
   readonly command: readonly string[];
   readonly environment: SplitEnvironment;
   readonly route: ExecRoute;
+  /** The caller's limits and priority, where root's set-up changed this process's (see inherited.ts). */
+  readonly restore?: Restore;
 }
 
 /** A program to exec: argv[0] included, the environment complete. */
@@ -56,9 +59,14 @@ export function planEntry(input: EntryInput): ExecPlan {
   // ignored; the launcher shell never touched the caller's dispositions, so
   // from there the target gets them as the caller left them (nohup too).
   const signals = input.route === 'shell' ? [] : ['--default-signal=PIPE,XFSZ'];
+  // The launcher shell never changed them; Node started directly gives the caller's back, as the caller.
+  const restore = input.route === 'shell' ? undefined : input.restore;
+  const limits = restore !== undefined && restore.limits.length > 0 ? [tools.prlimit!, ...restore.limits, '--'] : [];
+  const niceness = restore?.niceness !== undefined ? [tools.nice!, '-n', String(restore.niceness)] : [];
   const argv = [
     tools.nsenter, `--net=${paths.netns}`, `--mount=${paths.mntns}`, '--',
     tools.setpriv, `--reuid=${caller.uid}`, `--regid=${caller.gid}`, ...groups, ...capabilities, ...parentDeath, '--',
+    ...limits, ...niceness,
     tools.env, ...signals, `--chdir=${input.directory}`, '--', ...input.environment.restore,
     ...input.command,
   ];

@@ -22,7 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { currentDirectory } from './access.js';
 import { userInfo } from 'node:os';
 import type { Request } from './cli.js';
-import { childProcesses } from './child.js';
+import { tryHelper } from './helpers.js';
 import { NetnsRunError } from './errors.js';
 import { spawnAndWait } from './exec/spawn.js';
 import type { Ending } from './exec/status.js';
@@ -76,13 +76,8 @@ async function polkitMissing(pkexec: string): Promise<string | undefined> {
   const pkcheck = join(dirname(pkexec), 'pkcheck');
   const advice = 'ask an administrator to install and start polkitd, or use sudo netns-run';
   if (!existsSync(pkcheck)) return `pkexec cannot give netns-run root here: polkit is not installed (no ${pkcheck}); ${advice}`;
-  const { spawnSync } = await childProcesses();
-  const asked = spawnSync(pkcheck, ['--action-id', 'org.freedesktop.policykit.exec', '--process', String(process.pid)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    encoding: 'utf8',
-    timeout: 10_000,
-  });
-  if (/Error getting authority|Could not connect/.test(asked.stderr ?? '')) {
+  const asked = tryHelper(pkcheck, ['--action-id', 'org.freedesktop.policykit.exec', '--process', String(process.pid)], { stdout: 'ignore', timeoutMs: 10_000 });
+  if (/Error getting authority|Could not connect/.test(asked.stderr)) {
     return `pkexec cannot give netns-run root here: the polkit daemon is not running; ${advice}`;
   }
   return undefined;
@@ -111,14 +106,14 @@ export async function elevate(request: Exclude<Request, { kind: 'answered' }>, a
     }
     if (method === 'sudo') {
       // Asked first, so that a refusal is one line of ours rather than a password prompt or sudo's lecture.
-      const { spawnSync } = await childProcesses();
-      const asked = spawnSync(elevator, ['-n', '-l', '--', ...again], { stdio: 'ignore' });
-      if (asked.status !== 0) {
+      // sudo must see the caller's environment, as the elevation itself will.
+      const asked = tryHelper(elevator, ['-n', '-l', '--', ...again], { env: launch.inherited as Record<string, string>, stdout: 'ignore' });
+      if (asked.code !== 0) {
         throw new NetnsRunError(`root is needed, and sudo does not let ${user} run netns-run without a password; ask an administrator for the sudoers rule in SECURITY.md`);
       }
     }
     launch.stdio.blocking();
-    const ending = await spawnAndWait({ file: elevator, argv, env: launch.inherited as Record<string, string>, path: 'spawn' });
+    const ending = await spawnAndWait({ file: elevator, argv, env: launch.inherited as Record<string, string>, route: 'spawn' });
     const failure = elevatorFailure(method, ending, handover.untaken(), user);
     if (failure !== undefined) throw failure;
     return ending;
@@ -141,8 +136,7 @@ export async function selfElevation(name: string): Promise<{ method: 'sudo' | 'p
   } catch (error) {
     return { method: 'sudo', works: false, problem: `not running as root, and ${(error as Error).message}` };
   }
-  const { spawnSync } = await childProcesses();
-  const asked = spawnSync(sudo, ['-n', '-l', '--', process.argv[1]!, `${CALLER_ENV_OPTION}=/`, name, '--', 'true'], { stdio: 'ignore' });
-  if (asked.status === 0) return { method: 'sudo', works: true };
+  const asked = tryHelper(sudo, ['-n', '-l', '--', process.argv[1]!, `${CALLER_ENV_OPTION}=/`, name, '--', 'true'], { env: process.env as Record<string, string>, stdout: 'ignore' });
+  if (asked.code === 0) return { method: 'sudo', works: true };
   return { method: 'sudo', works: false, problem: `not running as root, and sudo does not let ${userInfo().username} run netns-run without a password; ask an administrator for the sudoers rule in SECURITY.md` };
 }

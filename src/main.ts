@@ -17,6 +17,7 @@ import { EXIT_FAILURE, NetnsRunError, oneLine } from './errors.js';
 import { OK, type Launch } from './exec/launch.js';
 import type { Ending } from './exec/status.js';
 import { CALLER_ENV_OPTION, takeHandover } from './handover.js';
+import { refuseNodeDebugging, takeOverInherited } from './inherited.js';
 import { pathsFor } from './name.js';
 
 export type { Launch } from './exec/launch.js';
@@ -57,10 +58,12 @@ async function dispatch(request: Action, args: readonly string[], launch: Launch
       return elevate(request, args, launch);
     }
     const caller = resolveCaller(currentIds(), process.env);
+    // Root's set-up runs with limits and a priority of its own, not the caller's.
+    const restore = takeOverInherited();
     const callerEnv = handedOver(request, caller);
     switch (request.kind) {
       case 'run':
-        return run(request, caller, callerEnv, args, launch);
+        return run(request, caller, restore, callerEnv, args, launch);
       case 'ensure':
         await ensure(request, caller);
         return OK;
@@ -105,6 +108,7 @@ function failureEnding(error: unknown): Ending {
 /** The only place that turns what happened into how the process ends. */
 export async function main(args: readonly string[], launch: Launch): Promise<Ending> {
   try {
+    refuseNodeDebugging(process.env, process.getuid!() !== process.geteuid!());
     const request = await parseCommandLine(args);
     if (request.kind === 'answered') return OK;
     return await dispatch(request, args, launch);

@@ -1,12 +1,14 @@
 import { statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
+import { mayExecute } from './access.js';
 import { NetnsRunError } from './errors.js';
+import { rootOnlyWritable } from './trust.js';
 
 // Helpers run as root, so they come from the system's own directories,
 // never from the caller's PATH, and only if root alone can change them.
 export const TRUSTED_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'sh' | 'cat' | 'getent' | 'sudo' | 'pkexec';
+export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'prlimit' | 'nice' | 'sh' | 'cat' | 'getent' | 'sudo' | 'pkexec';
 
 const PACKAGES: Record<ToolName, string> = {
   nsenter: 'util-linux',
@@ -14,6 +16,8 @@ const PACKAGES: Record<ToolName, string> = {
   unshare: 'util-linux',
   flock: 'util-linux',
   taskset: 'util-linux',
+  prlimit: 'util-linux',
+  nice: 'coreutils',
   mount: 'mount',
   umount: 'mount',
   ip: 'iproute2',
@@ -25,17 +29,9 @@ const PACKAGES: Record<ToolName, string> = {
   pkexec: 'pkexec',
 };
 
-/** Only root may be able to replace it: owner root, not writable by group or others. */
-function rootOnlyWritable(st: Pick<Stats, 'uid' | 'mode'>): boolean {
-  return st.uid === 0 && (st.mode & 0o022) === 0;
-}
-
-/** Executable by this process, judged the way which(1) and execvp(3) judge it: by the real ids and the mode bits. */
+/** Executable by this process, judged by the rule every command is judged by (access.ts), with our real ids. */
 function executable(st: Stats): boolean {
-  const uid = process.getuid!();
-  const groups = new Set([process.getgid!(), ...process.getgroups!()]);
-  const mode = st.mode;
-  return (mode & 0o001) !== 0 || ((mode & 0o010) !== 0 && groups.has(st.gid)) || ((mode & 0o100) !== 0 && st.uid === uid) || ((mode & 0o110) !== 0 && uid === 0);
+  return mayExecute(st, { uid: process.getuid!(), gid: process.getgid!(), groups: process.getgroups!() });
 }
 
 /**

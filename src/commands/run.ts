@@ -6,10 +6,11 @@ import type { RunRequest } from '../cli.js';
 import { splitEnvironment, targetEnvironment } from '../environment.js';
 import { EXIT_NOT_FOUND, NetnsRunError } from '../errors.js';
 import { ensureNamespace } from '../ensure/index.js';
-import { execPath, execute, type Launch } from '../exec/launch.js';
+import { execRoute, execute, type Launch } from '../exec/launch.js';
 import type { Ending } from '../exec/status.js';
 import { pathsFor } from '../name.js';
-import { planEntry } from '../plan.js';
+import { planEntry } from '../exec/plan.js';
+import type { Restore } from '../inherited.js';
 import { findTools, findTool } from '../tools.js';
 
 /**
@@ -28,11 +29,19 @@ function notFoundUnderSudo(error: unknown, caller: Caller, path: string | undefi
 
 /**
  * who calls -> may they -> check what they name -> ensure the namespaces ->
- * plan the entry -> exec. `callerEnv` is the environment the caller handed
+ * plan the entry -> exec. `restore` is what the caller's limits and
+ * priority were (inherited.ts), for the target. `callerEnv` is the environment the caller handed
  * over when netns-run elevated itself (handover.ts), else undefined: the
  * environment this process got is the caller's.
  */
-export async function run(request: RunRequest, caller: Caller, callerEnv: Record<string, string> | undefined, args: readonly string[], launch: Launch): Promise<Ending> {
+export async function run(
+  request: RunRequest,
+  caller: Caller,
+  restore: Restore,
+  callerEnv: Record<string, string> | undefined,
+  args: readonly string[],
+  launch: Launch,
+): Promise<Ending> {
   // What netns-run makes must be readable inside whatever umask the caller
   // has; the target gets the caller's umask back.
   const callerUmask = process.umask(0o022);
@@ -57,7 +66,7 @@ export async function run(request: RunRequest, caller: Caller, callerEnv: Record
   } catch (error) {
     throw callerEnv === undefined ? notFoundUnderSudo(error, caller, target.PATH) : error;
   }
-  const tools = findTools(['nsenter', 'setpriv', 'env'] as const);
+  const tools = { ...findTools(['nsenter', 'setpriv', 'env'] as const), ...(restore.limits.length > 0 ? findTools(['prlimit'] as const) : {}), ...(restore.niceness !== undefined ? findTools(['nice'] as const) : {}) };
 
   await ensureNamespace(paths, cannotCreate);
 
@@ -68,7 +77,8 @@ export async function run(request: RunRequest, caller: Caller, callerEnv: Record
     directory,
     command,
     environment: splitEnvironment(target),
-    path: execPath(launch),
+    route: execRoute(launch),
+    restore,
   });
   process.umask(callerUmask);
   return execute(plan, launch, args);

@@ -1,9 +1,9 @@
-import { lstatSync, unlinkSync, writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
-import { loadSyncRunner, runHelper } from './helper.js';
-import { namespaceId } from './inspect.js';
+import { helperSucceeds, runHelper } from '../helpers.js';
+import { isCrashLeftover, namespaceId } from './inspect.js';
 import type { Undo } from './undo.js';
 
 /**
@@ -12,8 +12,7 @@ import type { Undo } from './undo.js';
  * leaves: an empty regular file.
  */
 export function removeStaleNetns(paths: NamespacePaths): void {
-  const st = lstatSync(paths.netns);
-  if (!st.isFile() || st.size !== 0) {
+  if (!isCrashLeftover(paths.netns)) {
     throw new NetnsRunError(`${paths.netns} exists but is no network namespace; remove it or choose another name`);
   }
   unlinkSync(paths.netns);
@@ -21,12 +20,11 @@ export function removeStaleNetns(paths: NamespacePaths): void {
 
 /** Made exactly as `ip netns add` makes it (it is ip that makes it), with lo up as a usable namespace needs. */
 export async function createNetns(paths: NamespacePaths, tools: Pick<Tools, 'ip'>, undo: Undo): Promise<void> {
-  const runSync = await loadSyncRunner();
-  await runHelper(tools.ip, ['netns', 'add', paths.name], `creating network namespace ${paths.name}`);
+  runHelper(tools.ip, ['netns', 'add', paths.name], `creating network namespace ${paths.name}`);
   undo.push(`delete network namespace ${paths.name}`, () => {
-    runSync(tools.ip, ['netns', 'delete', paths.name]);
+    helperSucceeds(tools.ip, ['netns', 'delete', paths.name]);
   });
-  await runHelper(tools.ip, ['-n', paths.name, 'link', 'set', 'lo', 'up'], `bringing lo up in ${paths.name}`);
+  runHelper(tools.ip, ['-n', paths.name, 'link', 'set', 'lo', 'up'], `bringing lo up in ${paths.name}`);
   // Teardown removes a namespace only if netns-run made it; this says which one it made.
   writeFileSync(paths.createdMarker, `${namespaceId(paths.netns) ?? ''}\n`, { mode: 0o644 });
   undo.push(`remove ${paths.createdMarker}`, () => unlinkSync(paths.createdMarker));

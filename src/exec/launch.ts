@@ -3,7 +3,7 @@ import { handOff, shellCommand } from './handoff.js';
 import { spawnAndWait } from './spawn.js';
 import type { Ending } from './status.js';
 import type { StdioWatch } from './stdio.js';
-import type { ExecPath, ExecPlan } from '../plan.js';
+import type { ExecRoute, ExecPlan } from './plan.js';
 
 /** How this process was started, and what it needs to hand the exec over. */
 export interface Launch {
@@ -17,7 +17,7 @@ export interface Launch {
 export const OK: Ending = { kind: 'code', code: 0 };
 
 /** Who will exec the plan: the launcher shell, Node itself, or a Node parent (see plan.ts). */
-export function execPath(launch: Launch): ExecPath {
+export function execRoute(launch: Launch): ExecRoute {
   if (launch.handoff !== undefined) return 'shell';
   return canExecve() ? 'execve' : 'spawn';
 }
@@ -28,7 +28,7 @@ export function execPath(launch: Launch): ExecPath {
  */
 export function execute(plan: ExecPlan, launch: Launch, args: readonly string[]): Promise<Ending> | Ending | never {
   launch.stdio.blocking();
-  switch (plan.path) {
+  switch (plan.route) {
     case 'shell':
       handOff(launch.handoff!, shellCommand(plan, launch.inherited, args));
       return OK;

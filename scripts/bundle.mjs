@@ -81,4 +81,20 @@ await build({
   entryPoints: ['src/cli-parser.ts'],
   outfile: 'dist/netns-run-yargs.mjs',
   format: 'esm',
+  plugins: [{
+    name: 'yargs-start-dir',
+    setup(b) {
+      // yargs looks for a package.json upwards from its "main file", which it
+      // takes from its own path in node_modules, or else from the current
+      // directory: bundled, that is the caller's, and root would read every
+      // directory from there up (`sudo netns-run --chdir ...`). From the
+      // bundle's own directory it finds netns-run's package.json instead.
+      b.onLoad({ filter: /yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, async (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        const from = 'mainFilename: mainFilename || process.cwd(),';
+        if (!text.includes(from)) fail(`${args.path} no longer says "${from}": check where yargs starts looking for package.json`);
+        return { contents: text.replace(from, 'mainFilename: mainFilename || __dirname,'), loader: 'js' };
+      });
+    },
+  }],
 });

@@ -71,11 +71,48 @@ export function callerDirectory(env: NodeJS.ProcessEnv, cwd: string): string {
   return cwd;
 }
 
-export function checkDirectory(dir: string, caller: Caller): void {
+/** The current directory, or one line saying it is gone. */
+export function currentDirectory(): string {
+  try {
+    return process.cwd();
+  } catch {
+    throw new NetnsRunError('the current directory no longer exists; cd to an existing directory and try again');
+  }
+}
+
+/** Why a path cannot be reached, in words rather than errno names. */
+function unreachable(error: NodeJS.ErrnoException, caller: Caller): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return 'no such directory';
+    case 'EACCES':
+      return `${caller.user} may not reach it`;
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'ELOOP':
+      return 'too many symbolic links on the way';
+    case 'ENAMETOOLONG':
+      return 'the path is too long';
+    default:
+      return error.message;
+  }
+}
+
+/**
+ * The directory the command starts in, reached as the caller. `given` is
+ * what --chdir said, when it said anything: the message names that, and
+ * asks for another DIR rather than a cd (which could not help: pkexec, for
+ * one, starts netns-run in root's home whatever the caller's directory).
+ */
+export function checkDirectory(dir: string, caller: Caller, given?: string): void {
   const st = asCaller(caller, () => statOrError(dir));
   const fail = (why: string) =>
-    new NetnsRunError(`cannot start in the current directory ${JSON.stringify(dir)}: ${why}; cd to a directory you can enter and try again`);
-  if (st instanceof Error) throw fail(st.code === 'EACCES' ? `${caller.user} may not reach it` : (st.code ?? st.message));
+    new NetnsRunError(
+      given === undefined
+        ? `cannot start in the current directory ${JSON.stringify(dir)}: ${why}; cd to a directory you can enter and try again`
+        : `cannot start in ${JSON.stringify(given)} (--chdir${given === dir ? '' : `, ${JSON.stringify(dir)}`}): ${why}; give a directory ${caller.user} can enter`,
+    );
+  if (st instanceof Error) throw fail(unreachable(st, caller));
   if (!st.isDirectory()) throw fail('not a directory');
   if (!mayExecute(st, caller)) throw fail(`${caller.user} may not enter it`);
 }
@@ -93,6 +130,7 @@ export function findCommand(command: string, path: string | undefined, dir: stri
       ? [command]
       : (path ?? '/usr/local/bin:/usr/bin:/bin').split(':').map((entry) => join(entry || '.', command));
     let denied: string | undefined;
+    let directory: string | undefined;
     for (const candidate of candidates) {
       const st = statOrError(isAbsolute(candidate) ? candidate : join(dir, candidate));
       if (st instanceof Error) {
@@ -100,7 +138,12 @@ export function findCommand(command: string, path: string | undefined, dir: stri
         continue;
       }
       if (st.isFile() && mayExecute(st, caller)) return candidate;
-      denied ??= candidate;
+      if (st.isDirectory()) directory ??= candidate;
+      else denied ??= candidate;
+    }
+    // A directory found before anything else that is no program: execvp's EACCES, said as it is.
+    if (directory !== undefined && denied === undefined) {
+      throw new NetnsRunError(`${command}: is a directory${directory === command ? '' : ` (${directory})`}, not a program; name the program to run`, EXIT_CANNOT_EXECUTE);
     }
     if (denied !== undefined) {
       throw new NetnsRunError(

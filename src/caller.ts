@@ -68,7 +68,7 @@ function parseId(value: string, variable: string): number {
  */
 export function identify(ids: ProcessIds, env: NodeJS.ProcessEnv): CallerIdentity {
   if (ids.euid !== 0) {
-    throw new NetnsRunError('netns-run needs root to make and enter namespaces; run it as root or through sudo (see "Letting users run it" in the README)');
+    throw new NetnsRunError('root is needed to make and enter namespaces; run netns-run as root or through sudo (see "Letting users run it" in the README)');
   }
   if (ids.uid !== 0) return { elevation: 'setuid', uid: ids.uid, gid: ids.gid, groups: ids.groups };
   if (env.SUDO_UID !== undefined) {

@@ -37,6 +37,8 @@ export async function parseOptions(args: readonly string[], settings: ParserSett
     .option('json', { type: 'boolean', description: 'with --list or --status: print JSON' })
     .option('user', { alias: 'u', type: 'string', requiresArg: true, description: 'root only: run COMMAND as USER (name or uid)' })
     .option('chdir', { alias: 'C', type: 'string', requiresArg: true, description: 'start COMMAND in DIR instead of the current directory' })
+    // netns-run's own self-elevation names its hand-over file with it (see handover.ts); not for people.
+    .option('caller-env', { type: 'string', requiresArg: true, hidden: true })
     .conflicts({ list: ['status', 'ensure', 'down', 'unit'], status: ['ensure', 'down', 'unit'], ensure: ['down', 'unit'], down: ['unit'] })
     .example('$0 wg -- curl ifconfig.me', 'fetch a page through the namespace wg')
     .example('sudo $0 wg -- id', 'as a user through sudo: prints your own ids')

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
+import { CALLER_ENV_OPTION } from './handover.js';
 import { checkName, NAME_PATTERN } from './name.js';
 
 // The management actions are options, not words: a namespace may be called
@@ -16,6 +17,8 @@ export interface RunRequest {
   readonly user?: string;
   /** --chdir: start in this directory instead of the current one (reached as the caller all the same). */
   readonly chdir?: string;
+  /** --caller-env: the hand-over file of netns-run's own self-elevation (handover.ts). */
+  readonly callerEnv?: string;
 }
 
 export interface ListRequest {
@@ -32,12 +35,14 @@ export interface StatusRequest {
 export interface EnsureRequest {
   readonly kind: 'ensure';
   readonly name: string;
+  readonly callerEnv?: string;
 }
 
 export interface DownRequest {
   readonly kind: 'down';
   readonly name: string;
   readonly force: boolean;
+  readonly callerEnv?: string;
 }
 
 export interface UnitRequest {
@@ -70,7 +75,7 @@ Options go before NAME; everything after NAME belongs to COMMAND.`;
 export const OPTIONS = ['help', 'version', 'list', 'json', 'status', 'ensure', 'down', 'force', 'unit', 'user', 'chdir'] as const;
 const ACTIONS = ['list', 'status', 'ensure', 'down', 'unit'] as const;
 
-/** The bundle (see build.mjs) carries the version; compiled by tsc alone, it is read from package.json. */
+/** The bundle (see scripts/bundle.mjs) carries the version; compiled by tsc alone, it is read from package.json. */
 declare const NETNS_RUN_VERSION: string | undefined;
 
 export function version(): string {
@@ -110,11 +115,23 @@ function unknownOption(message: string): UsageError {
   return new UsageError(`unknown option ${shown}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
 }
 
+/** What each option that takes a value takes, for "needs ..." messages. */
+const VALUE_OF: Record<string, string> = {
+  status: 'a namespace NAME',
+  ensure: 'a namespace NAME',
+  down: 'a namespace NAME',
+  unit: 'a namespace NAME',
+  user: 'a USER (name or uid)',
+  u: 'a USER (name or uid)',
+  chdir: 'a directory DIR',
+  C: 'a directory DIR',
+};
+
 /** yargs' own wording, turned into ours. */
 function usageFailure(message: string): UsageError {
   if (/^Unknown argument/.test(message)) return unknownOption(message);
   const missing = /^Not enough arguments following: (\w+)/.exec(message)?.[1];
-  if (missing) return new UsageError(`--${missing} needs a namespace NAME right after it`);
+  if (missing) return new UsageError(`${missing.length === 1 ? '-' : '--'}${missing} needs ${VALUE_OF[missing] ?? 'a value'} right after it`);
   const exclusive = /^Arguments (\w+) and (\w+) are mutually exclusive/.exec(message);
   if (exclusive) return new UsageError(`--${exclusive[1]} and --${exclusive[2]} cannot be used together`);
   return new UsageError(message);
@@ -129,14 +146,67 @@ function usageFailure(message: string): UsageError {
  * suggestions come from one place and read the same as ever.
  */
 export function quickParse(args: readonly string[]): RunRequest | undefined {
-  const rest = args[0] === '--' ? args.slice(1) : args;
+  // The run a self-elevated netns-run asks for through sudo: its warm path too.
+  const handed = args[0]?.startsWith(`${CALLER_ENV_OPTION}=/`) ? args[0].slice(CALLER_ENV_OPTION.length + 1) : undefined;
+  const words = handed === undefined ? args : args.slice(1);
+  const rest = words[0] === '--' ? words.slice(1) : words;
   const [name, ...after] = rest;
   // An option before NAME (or a name that would be one) is yargs' to judge.
   if (name === undefined || !NAME_PATTERN.test(name)) return undefined;
   if (after[0] !== '--' && after[0]?.startsWith('-')) return undefined;
   const command = after[0] === '--' ? after.slice(1) : after;
   if (command[0] === '') return undefined;
-  return { kind: 'run', name, command };
+  return handed === undefined ? { kind: 'run', name, command } : { kind: 'run', name, command, callerEnv: handed };
+}
+
+/** The one-letter options, and which of them take a value (the rest of the word, or the next word). */
+const SHORT_FLAGS = new Set(['l', 'h', 'V']);
+const SHORT_WITH_VALUE = new Set(['u', 'C']);
+const LONG_WITH_VALUE = new Set(['--status', '--ensure', '--down', '--unit', '--user', '--chdir', `${CALLER_ENV_OPTION}`]);
+/** Words that modify an action rather than being its NAME: `--down --force NAME` means `--force --down NAME`. */
+const MODIFIERS = new Set(['--json', '--force']);
+const ACTION_OPTIONS = new Set(['--status', '--ensure', '--down', '--unit']);
+
+/**
+ * What yargs gets wrong before it parses, fixed in the words: a bundle of
+ * one-letter options (`-nh`) is checked letter by letter, since yargs would
+ * answer the h or V in it before it complained of the rest; and a modifier
+ * typed between an action and its NAME is moved in front of the action,
+ * where yargs would have taken it for the NAME. Only the options before
+ * NAME are looked at: the rest is the command's.
+ */
+export function normaliseOptions(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const word = args[i]!;
+    if (word === '--' || !word.startsWith('-') || word === '-') return [...out, ...args.slice(i)];
+    if (/^-[^-]/.test(word)) {
+      for (let j = 1; j < word.length; j += 1) {
+        const letter = word[j]!;
+        if (SHORT_WITH_VALUE.has(letter)) {
+          // -ualice is -u alice, as getopt reads it (yargs would read -u -a -l -i -c -e).
+          if (j < word.length - 1) out.push(word.slice(0, j + 1), word.slice(j + 1));
+          else if (i + 1 < args.length) out.push(word, args[(i += 1)]!);
+          else out.push(word);
+          break;
+        }
+        if (!SHORT_FLAGS.has(letter)) throw new UsageError(`unknown option -${letter}${word.length > 2 ? ` (in ${word})` : ''}`);
+        if (j === word.length - 1) out.push(word);
+      }
+      continue;
+    }
+    if (ACTION_OPTIONS.has(word)) {
+      let next = i + 1;
+      while (next < args.length && MODIFIERS.has(args[next]!)) out.push(args[next++]!);
+      out.push(word);
+      if (next < args.length) out.push(args[next]!);
+      i = next;
+      continue;
+    }
+    out.push(word);
+    if (LONG_WITH_VALUE.has(word) && i + 1 < args.length) out.push(args[(i += 1)]!);
+  }
+  return out;
 }
 
 /**
@@ -153,20 +223,25 @@ export async function parseCommandLine(args: readonly string[]): Promise<Request
 /** The yargs route: every command line may take it; only the common ones skip it. */
 export async function parseWithYargs(args: readonly string[]): Promise<Request> {
   const { parseOptions } = await import('./cli-parser.js');
-  const { argv, failure } = await parseOptions(args, { usage: USAGE, version, columns: () => process.stdout.columns });
+  const { argv, failure } = await parseOptions(normaliseOptions(args), { usage: USAGE, version, columns: () => process.stdout.columns });
   if (failure !== undefined) throw usageFailure(failure);
   if (argv.help || argv.version) return { kind: 'answered' };
   const rest = ((argv['--'] as unknown[] | undefined) ?? []).map(String);
   const action = ACTIONS.find((key) => argv[key] !== undefined && argv[key] !== false);
   if (argv.json && action !== 'list' && action !== 'status') throw new UsageError('--json goes with --list or --status');
   if (argv.force && action !== 'down') throw new UsageError('--force goes with --down');
+  const handed = argv['caller-env'] !== undefined ? { callerEnv: String(argv['caller-env']) } : {};
   if (action === undefined) {
     const run = toRunRequest(rest);
     return {
       ...run,
       ...(argv.user !== undefined ? { user: String(argv.user) } : {}),
       ...(argv.chdir !== undefined ? { chdir: String(argv.chdir) } : {}),
+      ...handed,
     };
+  }
+  if (argv['caller-env'] !== undefined && action !== 'ensure' && action !== 'down') {
+    throw new UsageError(`${CALLER_ENV_OPTION} goes with a run, --ensure or --down`);
   }
   for (const option of ['user', 'chdir'] as const) {
     if (argv[option] !== undefined) throw new UsageError(`--${option} goes with running a command, not with --${action}`);
@@ -178,9 +253,9 @@ export async function parseWithYargs(args: readonly string[]): Promise<Request> 
     case 'status':
       return { kind: 'status', name: checkName(String(argv.status)), json: Boolean(argv.json) };
     case 'ensure':
-      return { kind: 'ensure', name: checkName(String(argv.ensure)) };
+      return { kind: 'ensure', name: checkName(String(argv.ensure)), ...handed };
     case 'down':
-      return { kind: 'down', name: checkName(String(argv.down)), force: Boolean(argv.force) };
+      return { kind: 'down', name: checkName(String(argv.down)), force: Boolean(argv.force), ...handed };
     case 'unit':
       return { kind: 'unit', name: checkName(String(argv.unit)) };
   }

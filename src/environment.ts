@@ -56,11 +56,18 @@ export function targetEnvironment(env: NodeJS.ProcessEnv, caller: Caller, name: 
   return out;
 }
 
+/**
+ * A name no shell could set (bash's exported functions, BASH_FUNC_f%%,
+ * arrive this way in a hand-over): env(1) sets it for the target instead,
+ * since the launcher's shell could not export it to the helpers.
+ */
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 export function splitEnvironment(target: Record<string, string>): SplitEnvironment {
   const helpers: Record<string, string> = {};
   const restore: string[] = [];
   for (const [key, value] of Object.entries(target)) {
-    if (isUnsafeForRoot(key)) restore.push(`${key}=${value}`);
+    if (isUnsafeForRoot(key) || !SHELL_NAME.test(key)) restore.push(`${key}=${value}`);
     else helpers[key] = value;
   }
   return { helpers, restore };

@@ -28,9 +28,11 @@ export interface Policy {
   readonly rules: readonly Rule[];
   /** How netns-run run by a plain user gets root. */
   readonly elevate: Elevate;
+  /** 'keep-env' on the elevate line: a self-elevated run hands the user's own environment to the command (see elevate.ts). */
+  readonly keepEnv: boolean;
 }
 
-export const EMPTY_POLICY: Policy = { rules: [], elevate: 'sudo' };
+export const EMPTY_POLICY: Policy = { rules: [], elevate: 'sudo', keepEnv: false };
 
 const WORD = /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/;
 const NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
@@ -38,13 +40,14 @@ const NAMESPACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 /**
  * One rule a line, in the manner of sudoers:
  *   allow USER|%GROUP|ALL  NAME[,NAME...]|*  [create]
- *   elevate sudo|pkexec|none
+ *   elevate sudo|pkexec [keep-env] | elevate none
  * '#' starts a comment. Any line that does not parse makes the whole file
  * invalid: a policy is never half applied.
  */
 export function parsePolicy(text: string, file = POLICY_FILE): Policy {
   const rules: Rule[] = [];
   let elevate: Elevate = 'sudo';
+  let keepEnv = false;
   text.split('\n').forEach((raw, index) => {
     const line = index + 1;
     const words = raw.replace(/#.*/, '').trim().split(/\s+/).filter(Boolean);
@@ -52,8 +55,12 @@ export function parsePolicy(text: string, file = POLICY_FILE): Policy {
     const fail = (why: string) => new NetnsRunError(`${file} line ${line}: ${why}; fix it (root can still run netns-run)`);
     const [verb, ...args] = words;
     if (verb === 'elevate') {
-      if (args.length !== 1 || !['sudo', 'pkexec', 'none'].includes(args[0]!)) throw fail("'elevate' takes one of sudo, pkexec, none");
+      const keep = args.length === 2 && args[1] === 'keep-env' && args[0] !== 'none';
+      if ((args.length !== 1 && !keep) || !['sudo', 'pkexec', 'none'].includes(args[0]!)) {
+        throw fail("'elevate' takes one of sudo, pkexec, none, and sudo or pkexec may be followed by keep-env");
+      }
       elevate = args[0] as Elevate;
+      keepEnv = keep;
       return;
     }
     if (verb !== 'allow') throw fail(`unknown word ${JSON.stringify(verb)}: a line starts with 'allow' or 'elevate'`);
@@ -75,7 +82,7 @@ export function parsePolicy(text: string, file = POLICY_FILE): Policy {
     }
     rules.push({ who, namespaces, create: args[2] === 'create', line });
   });
-  return { rules, elevate };
+  return { rules, elevate, keepEnv };
 }
 
 /** The caller as rules see them; group membership is asked only when a rule names a group. */

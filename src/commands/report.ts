@@ -37,7 +37,7 @@ function trustedResolvConf(paths: NamespacePaths): { text?: string; problem?: st
   }
 }
 
-export function report(paths: NamespacePaths): NamespaceReport {
+export function describeNamespace(paths: NamespacePaths): NamespaceReport {
   const facts = inspect(paths);
   const resolv = trustedResolvConf(paths);
   return {

@@ -1,15 +1,18 @@
+import type { Asker } from '../authorise.js';
 import { isCrashLeftover } from '../ensure/inspect.js';
 import type { Elevation } from '../caller.js';
 import { POLICY_FILE } from '../policy.js';
 import type { NamespacePaths } from '../name.js';
 import { findTool, type ToolName } from '../tools.js';
-import { report, type NamespaceReport } from './report.js';
+import { describeNamespace, type NamespaceReport } from './report.js';
 
 const NEEDED_TOOLS: readonly ToolName[] = ['nsenter', 'setpriv', 'env', 'ip', 'mount', 'umount', 'unshare', 'flock', 'taskset', 'sh'];
 
 export interface StatusReport extends NamespaceReport {
   /** How this netns-run is privileged, or 'none'. */
   readonly privilege: Elevation | 'none';
+  /** With privilege 'none': how a run would get root (self-elevation). */
+  readonly selfElevation?: SelfElevation;
   /** Helper name -> absolute path, or null where it is missing or unsafe. */
   readonly helpers: Readonly<Record<string, string | null>>;
   /** Why a run would fail now, one sentence each; empty when usable. */
@@ -17,17 +20,26 @@ export interface StatusReport extends NamespaceReport {
   readonly usable: boolean;
 }
 
-/** Who asks, as far as a report needs: their name, and whether the policy lets them use NAME. */
-export interface Asker {
-  readonly user: string;
-  readonly privilege: Elevation | 'none';
-  readonly mayUse: boolean;
-  readonly mayCreate: boolean;
+/**
+ * For a plain user's netns-run, how it would get root for a run: the
+ * method the policy names, and whether it works (sudo is asked with -n -l;
+ * pkexec cannot be known without asking for authentication: undefined).
+ */
+export interface SelfElevation {
+  readonly method: 'sudo' | 'pkexec' | 'none';
+  readonly works: boolean | undefined;
+  /** Why it would not work. */
+  readonly problem?: string;
 }
 
-export function status(paths: NamespacePaths, asker: Asker): StatusReport {
+/**
+ * Would a run of NAME work for the one who asks? A plain user's question is
+ * about the run they would type, which elevates itself: so the answer
+ * follows self-elevation, not this unprivileged process.
+ */
+export function status(paths: NamespacePaths, asker: Asker, selfElevation?: SelfElevation): StatusReport {
   const { privilege } = asker;
-  const base = report(paths);
+  const base = describeNamespace(paths);
   const helpers: Record<string, string | null> = {};
   const problems: string[] = [];
   for (const tool of NEEDED_TOOLS) {
@@ -38,9 +50,10 @@ export function status(paths: NamespacePaths, asker: Asker): StatusReport {
       problems.push((error as Error).message);
     }
   }
-  if (privilege === 'none') problems.push('not running as root: run netns-run as root or through sudo');
-  if (!asker.mayUse) problems.push(`no rule in ${POLICY_FILE} lets ${asker.user} use ${paths.name}; ask an administrator`);
-  else if (base.netns !== 'mounted' && !asker.mayCreate) {
+  if (privilege === 'none' && selfElevation?.problem !== undefined) problems.push(selfElevation.problem);
+  if (asker.policyProblem !== undefined) problems.push(asker.policyProblem);
+  else if (!asker.may(paths.name, 'use')) problems.push(`no rule in ${POLICY_FILE} lets ${asker.user} use ${paths.name}; ask an administrator`);
+  else if (base.netns !== 'mounted' && !asker.may(paths.name, 'create')) {
     problems.push(`${paths.name} does not exist yet and no rule in ${POLICY_FILE} lets ${asker.user} make it; ask an administrator`);
   }
   if (base.resolverProblem !== undefined) problems.push(base.resolverProblem);
@@ -48,7 +61,7 @@ export function status(paths: NamespacePaths, asker: Asker): StatusReport {
     problems.push(`${paths.netns} is a leftover file, not a namespace, and not empty; remove it or choose another name`);
   }
   // A stale or missing mount namespace is not a problem: the next run makes it again.
-  return { ...base, privilege, helpers, problems, usable: problems.length === 0 };
+  return { ...base, privilege, ...(selfElevation !== undefined ? { selfElevation } : {}), helpers, problems, usable: problems.length === 0 };
 }
 
 export function formatStatus(s: StatusReport, paths: NamespacePaths): string {
@@ -58,10 +71,15 @@ export function formatStatus(s: StatusReport, paths: NamespacePaths): string {
     stale: isCrashLeftover(paths.netns) ? `${paths.netns} is an empty leftover; the next run replaces it` : `${paths.netns} is a leftover file, not a namespace`,
   }[s.netns];
   const mntns = {
-    current: `${paths.mntns} (kept)`,
-    missing: 'none yet; the next run makes it',
+    current: `${paths.mntns} (current)`,
+    missing: 'missing; the next run makes it',
     stale: `${paths.mntns} is stale; the next run makes it again`,
   }[s.mountNamespace];
+  const elevation = s.selfElevation;
+  const privilege =
+    elevation === undefined || elevation.method === 'none'
+      ? s.privilege
+      : `none; a run elevates itself through ${elevation.method}${elevation.works === true ? ', which lets you' : elevation.works === false ? ', which refuses you' : ' (asks polkit then)'}`;
   const missingHelpers = Object.entries(s.helpers).filter(([, path]) => path === null).map(([tool]) => tool);
   const lines = [
     ['name', s.name],
@@ -69,7 +87,7 @@ export function formatStatus(s: StatusReport, paths: NamespacePaths): string {
     ['mount ns', mntns],
     ['resolv.conf', s.resolvConf ? `${s.resolvConf}: ${s.nameservers.join(', ') || 'no nameserver'}` : `${paths.resolvConf} (missing; defaults are written on first use)`],
     ['nsswitch.conf', s.nsswitchConf || `${paths.nsswitchConf} (missing; made from the host's on first use)`],
-    ['privilege', s.privilege],
+    ['privilege', privilege],
     ['helpers', missingHelpers.length ? `missing: ${missingHelpers.join(', ')}` : 'all found'],
     ['usable', s.usable ? 'yes' : 'no'],
     ...s.problems.map((problem) => ['problem', problem]),

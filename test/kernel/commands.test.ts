@@ -192,12 +192,11 @@ interface JsonRow {
   mayUse: boolean;
 }
 
-const MOUNT_WORD: Record<string, string> = { current: 'kept', missing: 'none', stale: 'stale' };
-
 /** The text row says what the JSON row says. */
 function assertSameFacts(text: ListRow, json: JsonRow): void {
   assert.is(text['MADE-BY'], json.madeByNetnsRun ? 'netns-run' : 'other', `${json.name}: MADE-BY`);
-  assert.is(text['MOUNT-NS'], MOUNT_WORD[json.mountNamespace], `${json.name}: MOUNT-NS`);
+  // One vocabulary: the text says the JSON's words.
+  assert.is(text['MOUNT-NS'], json.mountNamespace, `${json.name}: MOUNT-NS`);
   assert.is(text.RESOLVERS, json.nameservers.length ? json.nameservers.join(',') : '-', `${json.name}: RESOLVERS`);
   assert.is(text['MAY-USE'], json.mayUse ? 'yes' : 'no', `${json.name}: MAY-USE`);
 }
@@ -223,8 +222,8 @@ asRoot('--list: text and JSON show each namespace, who made it, its mount namesp
     }
 
     const expected: Record<string, Omit<ListRow, 'NAME' | 'MAY-USE'>> = {
-      [made]: { 'MADE-BY': 'netns-run', 'MOUNT-NS': 'kept', RESOLVERS: DEFAULT_NAMESERVERS.join(',') },
-      [other]: { 'MADE-BY': 'other', 'MOUNT-NS': 'none', RESOLVERS: '192.0.2.53,2001:db8::53' },
+      [made]: { 'MADE-BY': 'netns-run', 'MOUNT-NS': 'current', RESOLVERS: DEFAULT_NAMESERVERS.join(',') },
+      [other]: { 'MADE-BY': 'other', 'MOUNT-NS': 'missing', RESOLVERS: '192.0.2.53,2001:db8::53' },
       [stale]: { 'MADE-BY': 'netns-run', 'MOUNT-NS': 'stale', RESOLVERS: DEFAULT_NAMESERVERS.join(',') },
     };
 
@@ -310,7 +309,7 @@ asRoot('--status of a made namespace: exit 0, usable: yes, and the JSON has ever
     assert.is(fields.get('name'), name);
     assert.is(fields.get('usable'), 'yes');
     assert.match(fields.get('network ns') ?? '', `/run/netns/${name} (made by netns-run)`);
-    assert.match(fields.get('mount ns') ?? '', `/run/netns-run/${name}/mntns (kept)`);
+    assert.match(fields.get('mount ns') ?? '', `/run/netns-run/${name}/mntns (current)`);
     assert.match(fields.get('resolv.conf') ?? '', DEFAULT_NAMESERVERS.join(', '));
     assert.is(fields.get('privilege'), 'root');
     assert.equal(problems, []);
@@ -334,7 +333,7 @@ asRoot('--status of a made namespace: exit 0, usable: yes, and the JSON has ever
   });
 });
 
-asRoot('--status as a plain user: exit 1, a problem saying root or sudo is needed, nothing changed', async () => {
+asRoot('--status as a plain user sudo refuses: exit 1, a problem saying sudo refuses them, nothing changed', async () => {
   await withNamespace('statususer', async (name) => {
     assertRan(await run(['--ensure', name]), '--ensure');
     const before = snapshot(name);
@@ -343,11 +342,12 @@ asRoot('--status as a plain user: exit 1, a problem saying root or sudo is neede
     assert.is(text.stderr, '', 'stderr');
     const { fields, problems } = statusLines(text.stdout);
     assert.is(fields.get('usable'), 'no');
-    assert.is(fields.get('privilege'), 'none');
+    assert.match(fields.get('privilege') ?? '', /^none; a run elevates itself through sudo, which refuses you$/);
     assert.ok(problems.some((p) => /root/.test(p) && /sudo/.test(p)), `no problem about root/sudo: ${JSON.stringify(problems)}`);
     const json = await statusJson(asNobody, name, 1);
     assert.is(json.usable, false);
     assert.is(json.privilege, 'none');
+    assert.equal((json as unknown as { selfElevation: unknown }).selfElevation, { method: 'sudo', works: false, problem: json.problems[0] });
     assert.is(json.madeByNetnsRun, true, 'a plain user cannot tell who made it');
     assert.is(json.mountNamespace, 'current');
     assert.ok(json.problems.some((p) => /root/.test(p) && /sudo/.test(p)), `no problem about root/sudo: ${JSON.stringify(json.problems)}`);
@@ -593,6 +593,61 @@ viaSudo('--status through sudo: privilege sudo, usable', async () => {
     assert.is(json.privilege, 'sudo');
     assert.is(json.usable, true);
     assert.equal(json.problems, []);
+  });
+});
+
+viaSudo('--status by a plain user whom sudo lets run netns-run: their run would work, so usable, exit 0', async () => {
+  const u = needUser();
+  await withNamespace('statusself', async (name) => {
+    assertRan(await run(['--ensure', name]), '--ensure');
+    const text = await u.run(BIN, ['--status', name]);
+    assertRan(text, `--status as ${u.name}, no sudo`);
+    const { fields, problems } = statusLines(text.stdout);
+    assert.equal(problems, []);
+    assert.is(fields.get('usable'), 'yes');
+    assert.is(fields.get('privilege'), 'none; a run elevates itself through sudo, which lets you');
+    const json = await statusJson((args) => u.run(BIN, args), name, 0);
+    assert.is(json.usable, true);
+    assert.equal((json as unknown as { selfElevation: unknown }).selfElevation, { method: 'sudo', works: true });
+    // And the verdict is right: the run the user would type works.
+    const ran = await u.run(BIN, [name, '--', 'id', '-u']);
+    assertRan(ran, `${name} -- id -u as ${u.name}, self-elevated`);
+    assert.is(ran.stdout, `${u.uid}\n`);
+  });
+});
+
+// Every order of an action and its modifiers a user would type.
+asRoot('--down --force NAME, --force --down NAME and --down NAME --force all tear down; --status --json NAME and its orders all answer', async () => {
+  for (const order of [['--down', '--force', 'N'], ['--force', '--down', 'N'], ['--down', 'N', '--force']]) {
+    await withNamespace('orderdown', async (name) => {
+      sh(`ip netns add ${name}`);
+      const result = await run(order.map((word) => (word === 'N' ? name : word)));
+      assertRan(result, order.join(' '));
+      assert.not.ok(netnsList().includes(name), `${order.join(' ')}: the namespace made by ip is still there`);
+    });
+  }
+  await withNamespace('orderstatus', async (name) => {
+    assertRan(await run(['--ensure', name]), '--ensure');
+    for (const order of [['--status', '--json', 'N'], ['--json', '--status', 'N'], ['--status', 'N', '--json']]) {
+      const result = await run(order.map((word) => (word === 'N' ? name : word)));
+      assertRan(result, order.join(' '));
+      assert.is((JSON.parse(result.stdout) as StatusJson).name, name, order.join(' '));
+    }
+  });
+});
+
+asRoot('--list: a resolv.conf a run would refuse shows as refused, with the problem the JSON has', async () => {
+  await withNamespace('listproblem', async (name) => {
+    assertRan(await run(['--ensure', name]), '--ensure');
+    sh(`chmod 600 /etc/netns/${name}/resolv.conf`);
+    const text = await run(['--list']);
+    assertRan(text, '--list');
+    const line = text.stdout.split('\n').find((l) => l.startsWith(`${name} `));
+    assert.ok(line, `no line for ${name}:\n${text.stdout}`);
+    assert.match(line!, / refused /, `the resolvers column hides the problem: ${line}`);
+    const json = (JSON.parse((await run(['--list', '--json'])).stdout) as (JsonRow & { problems: string[] })[]).find((r) => r.name === name)!;
+    assert.ok(json.problems.length > 0, 'the JSON has no problem for an unreadable resolv.conf');
+    for (const problem of json.problems) assert.ok(text.stdout.includes(`problem: ${name}: ${problem}`), `the text hides: ${problem}`);
   });
 });
 

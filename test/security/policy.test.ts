@@ -211,6 +211,7 @@ section sudo; ${asUser} sudo -n "$BIN" "$NAME" -- id -u 2>&1; echo "rc=$?"`,
         assert.is(result.sections.self, `${a.user.uid}\nrc=0\n`, `elevate pkexec: ${describe(result)}`);
       } else {
         sectionRefused(result.sections.self, `elevate ${method}`, method === 'none' ? /self-elevation is off/ : /pkexec/);
+        assert.not.match(result.sections.self ?? '', /^netns-run: netns-run/, `elevate ${method}: the prefix twice`);
       }
       // The method only decides how netns-run elevates itself; a user sudo lets in directly still runs as themselves.
       assert.is(result.sections.sudo, `${a.user.uid}\nrc=0\n`, `elevate ${method}, through sudo: ${describe(result)}`);

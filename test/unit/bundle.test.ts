@@ -4,7 +4,9 @@
 // messages, same exit status. And it is what it is for: the common call's
 // file holds no yargs, and nothing but Node's own modules is required up front.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -44,6 +46,21 @@ test('yargs is in its own file, loaded on demand; the common call needs only Nod
   // node:child_process is taken with process.getBuiltinModule where a helper is first needed (helpers.ts).
   assert.equal([...imported].sort(), ['./netns-run-yargs.mjs', 'execa'].sort());
   assert.is(main.match(/\bimport\(/g)?.length, 1);
+});
+
+const STRACE = spawnSync('sh', ['-c', 'command -v strace'], { encoding: 'utf8' }).stdout.trim();
+if (!STRACE) process.stdout.write('SKIP: strace is not installed: where yargs looks for package.json was not traced\n');
+(STRACE ? test : test.skip)('yargs in the bundle looks for package.json from its own directory, never from the caller\'s', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nrf-cwd-'));
+  try {
+    const log = join(dir, 'trace');
+    const traced = spawnSync(STRACE, ['-f', '-qq', '-e', 'trace=open,openat,stat,newfstatat,statx', '-o', log, process.execPath, BUNDLE, '--unit', 'wg'], { cwd: dir, encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    assert.is(traced.status, 0, traced.stderr);
+    const touched = readFileSync(log, 'utf8').split('\n').filter((line) => line.includes(`"${dir}`) && !line.includes(log));
+    assert.equal(touched, [], 'the bundle read the caller\'s directory (root would, under sudo)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

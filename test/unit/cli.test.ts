@@ -124,6 +124,51 @@ test('management actions take NAME as their value and refuse a command', async (
   assert.match((await usageRefusal(['--json', 'wg', '--', 'id'])).message, /--json goes with --list or --status/);
 });
 
+test('a bundle of one-letter options with an unknown letter is refused, even with h or V in it', async () => {
+  for (const bundle of ['-nh', '-hn', '-Vx', '-lhz']) {
+    const { stdout, failure } = await parseCapturing([bundle, 'wg', '--', 'true']).then(
+      (done) => ({ stdout: done.stdout, failure: undefined as unknown }),
+      (error: unknown) => ({ stdout: '', failure: error }),
+    );
+    assert.is(stdout, '', `${bundle}: printed help or version`);
+    assert.instance(failure, UsageError, `${bundle}: not refused`);
+    const letter = bundle.replace(/[-lhV]/g, '')[0];
+    assert.match((failure as UsageError).message, new RegExp(`^unknown option -${letter}\\b`), bundle);
+    assert.is((failure as UsageError).status, 125);
+  }
+  // Known letters still bundle, and a value-taking letter ends the bundle.
+  assert.equal(await parseCommandLine(['-l', '--json']), { kind: 'list', json: true });
+  assert.equal(await parseCommandLine(['-ualice', 'wg', '--', 'id']), { kind: 'run', name: 'wg', command: ['id'], user: 'alice' });
+});
+
+test('-u/--user and -C/--chdir without a value say what they take', async () => {
+  for (const [args, what] of [[['-u'], /^-u needs a USER/], [['--user'], /^--user needs a USER/], [['-C'], /^-C needs a directory DIR/], [['--chdir'], /^--chdir needs a directory DIR/]] as const) {
+    const message = (await usageRefusal(args)).message;
+    assert.match(message, what, JSON.stringify(args));
+    assert.not.match(message, /namespace/, JSON.stringify(args));
+  }
+});
+
+test('every order of an action and its modifiers parses the same', async () => {
+  for (const args of [['--down', '--force', 'wg'], ['--force', '--down', 'wg'], ['--down', 'wg', '--force']]) {
+    assert.equal(await parseCommandLine(args), { kind: 'down', name: 'wg', force: true }, args.join(' '));
+  }
+  for (const args of [['--status', '--json', 'wg'], ['--json', '--status', 'wg'], ['--status', 'wg', '--json']]) {
+    assert.equal(await parseCommandLine(args), { kind: 'status', name: 'wg', json: true }, args.join(' '));
+  }
+  // What follows NAME is still the command's.
+  assert.equal(await parseCommandLine(['wg', '--', 'x', '--down', '--force']), { kind: 'run', name: 'wg', command: ['x', '--down', '--force'] });
+});
+
+test('--caller-env: the hand-over of self-elevation, on the quick path and the yargs path', async () => {
+  assert.equal(quickParse(['--caller-env=/tmp/x/caller-env', 'wg', '--', 'id']), { kind: 'run', name: 'wg', command: ['id'], callerEnv: '/tmp/x/caller-env' });
+  assert.equal(await parseWithYargs(['--caller-env=/tmp/x/caller-env', '--chdir', '/srv', '--', 'wg', '--', 'id']), {
+    kind: 'run', name: 'wg', command: ['id'], chdir: '/srv', callerEnv: '/tmp/x/caller-env',
+  });
+  assert.equal(await parseCommandLine(['--caller-env=/f', '--down', 'wg']), { kind: 'down', name: 'wg', force: false, callerEnv: '/f' });
+  assert.match((await usageRefusal(['--caller-env=/f', '--list'])).message, /--caller-env goes with a run/);
+});
+
 test('a mistyped option gets a suggestion', async () => {
   assert.match((await usageRefusal(['--lsit'])).message, /unknown option --lsit \(did you mean --list\?\)/);
   assert.match((await usageRefusal(['--stauts', 'wg'])).message, /did you mean --status\?/);

@@ -95,6 +95,12 @@ test('every variable glibc distrusts, any LD_*, the locale and the time zone are
   for (const key of ['PATH', 'TERM', 'HOME', 'OLD_PWD', 'XLD_PRELOAD', 'ld_preload', 'XLC_ALL', 'lang']) assert.not.ok(isUnsafeForRoot(key), key);
 });
 
+test('a name no shell can set (an exported bash function) goes to env(1), not to the helpers', () => {
+  const { helpers, restore } = splitEnvironment({ 'BASH_FUNC_f%%': '() { :; }', 'A.B': '1', OK: '2' });
+  assert.equal(helpers, { OK: '2' });
+  assert.equal([...restore].sort(), ['A.B=1', 'BASH_FUNC_f%%=() { :; }']);
+});
+
 test('splitEnvironment moves the unsafe ones into restore words and keeps the rest for the helpers', () => {
   const target: Record<string, string> = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', TERM: 'xterm', HOME: '/home/alice' };
   for (const key of GLIBC_UNSECURE) target[key] = `value of ${key}`;

@@ -211,8 +211,19 @@ test('a namespace that is no valid name is refused and named: no path, no dot fi
   }
 });
 
+test('keep-env after sudo or pkexec hands the caller\'s environment over; off by default', () => {
+  assert.is(parsePolicy('elevate sudo keep-env').keepEnv, true);
+  assert.is(parsePolicy('elevate pkexec keep-env').elevate, 'pkexec');
+  assert.is(parsePolicy('elevate pkexec keep-env').keepEnv, true);
+  assert.is(parsePolicy('elevate sudo').keepEnv, false);
+  assert.is(parsePolicy('').keepEnv, false);
+  assert.is(EMPTY_POLICY.keepEnv, false);
+  // The last elevate line counts, keep-env with it.
+  assert.is(parsePolicy('elevate sudo keep-env\nelevate sudo').keepEnv, false);
+});
+
 test('elevate with a missing, unknown or extra value is refused', () => {
-  for (const line of ['elevate', 'elevate root', 'elevate su', 'elevate SUDO', 'elevate Pkexec', 'elevate sudo pkexec', 'elevate none now', 'elevate *']) {
+  for (const line of ['elevate', 'elevate root', 'elevate su', 'elevate SUDO', 'elevate Pkexec', 'elevate sudo pkexec', 'elevate none now', 'elevate *', 'elevate none keep-env', 'elevate sudo keep-env x', 'elevate sudo keepenv', 'elevate keep-env']) {
     assert.match(refusedAtLine5(line).message, /'elevate' takes one of sudo, pkexec, none/, line);
   }
 });

@@ -2,20 +2,17 @@
 // policy file (sudo by default, or pkexec) by running itself again through
 // it, with the caller's environment handed over as data (handover.ts).
 //
-// It stays the parent of sudo or pkexec rather than exec'ing them, for two
-// reasons: it removes the hand-over whatever happens, and it can tell the
-// elevator's own failure from the command's. pkexec exits 127 when it is
-// not authorised or cannot ask (no polkit daemon: "Error getting authority",
-// no authentication agent) and 126 when the authentication was dismissed
-// (pkexec(1)); sudo exits 1 when it refuses. A command run in the namespace
-// may exit with those same values (127 is "command not found"), so the
-// status alone proves nothing. What does: the elevated netns-run takes (and
-// removes) the hand-over file before anything else it might fail at. A file
-// still there means that netns-run never ran, so the status is the
-// elevator's and becomes one line of ours and 125. The price is a Node
-// process that waits while the command runs (as on Node 20 without the
-// launcher); a user who needs the command to keep netns-run's PID (a
-// service) runs `sudo netns-run ...` directly.
+// Through sudo, sudo is asked first (sudo -n -l), so its refusal is one line
+// of ours; then the launcher execs sudo, and no Node of ours stays beside
+// the command. pkexec cannot be asked beforehand: it exits 127 when it is
+// not authorised or cannot ask (no polkit daemon, no authentication agent)
+// and 126 when the authentication was dismissed (pkexec(1)), values a
+// command run in the namespace may exit with too (127 is "command not
+// found"). So for pkexec netns-run stays the parent: the elevated netns-run
+// takes (and removes) the hand-over file before anything else it might fail
+// at, and a file still there means it never ran, so the status is pkexec's
+// and becomes one line of ours and 125. The price, for pkexec only, is a
+// Node process that waits while the command runs.
 
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -26,7 +23,7 @@ import { tryHelper } from './helpers.js';
 import { NetnsRunError } from './errors.js';
 import { spawnAndWait } from './exec/spawn.js';
 import type { Ending } from './exec/status.js';
-import type { Launch } from './exec/launch.js';
+import { execRoute, execute, type Launch } from './exec/launch.js';
 import { CALLER_ENV_OPTION, writeHandover } from './handover.js';
 import { loadPolicy, POLICY_FILE } from './policy.js';
 import { findTool } from './tools.js';
@@ -93,6 +90,7 @@ export async function elevate(request: Exclude<Request, { kind: 'answered' }>, a
   const script = process.argv[1]!;
   const elevator = findTool(method);
   const handover = writeHandover(launch.inherited, policy.keepEnv);
+  let handedOver = false;
   try {
     // Through sudo the user's words go as they came (sudo keeps the
     // directory), so the elevated run takes the quick path: yargs, as root,
@@ -112,13 +110,21 @@ export async function elevate(request: Exclude<Request, { kind: 'answered' }>, a
         throw new NetnsRunError(`root is needed, and sudo does not let ${user} run netns-run without a password; ask an administrator for the sudoers rule in SECURITY.md`);
       }
     }
+    if (method === 'sudo') {
+      // sudo said yes already: the launcher execs it, so no Node of ours
+      // waits beside the command (a browser runs for hours), and the
+      // command keeps what the launcher keeps. The elevated run removes the
+      // hand-over as it takes it.
+      handedOver = true;
+      return execute({ file: elevator, argv, env: launch.inherited as Record<string, string>, route: execRoute(launch), verbatim: args.length }, launch, args);
+    }
     launch.stdio.blocking();
     const ending = await spawnAndWait({ file: elevator, argv, env: launch.inherited as Record<string, string>, route: 'spawn' });
     const failure = elevatorFailure(method, ending, handover.untaken(), user);
     if (failure !== undefined) throw failure;
     return ending;
   } finally {
-    handover.remove();
+    if (!handedOver) handover.remove();
   }
 }
 

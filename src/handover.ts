@@ -19,9 +19,9 @@
 // being gone tells the plain user's netns-run that the elevated one started
 // (see elevate.ts), and leaves nothing behind.
 
-import { closeSync, constants, fstatSync, lstatSync, mkdtempSync, openSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdtempSync, openSync, readSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { asCaller } from './access.js';
 import type { Caller } from './caller.js';
 import { NetnsRunError } from './errors.js';
@@ -127,6 +127,14 @@ export function takeHandover(file: string, caller: Caller): Record<string, strin
       closeSync(fd);
     }
     unlinkSync(file);
+    // And the directory writeHandover made for it, when netns-run went away after exec'ing sudo.
+    if (basename(dirname(file)).startsWith('netns-run-')) {
+      try {
+        rmdirSync(dirname(file));
+      } catch {
+        // not empty, or not the caller's to remove: left as it is
+      }
+    }
     return decodeEnvironment(data);
   });
 }

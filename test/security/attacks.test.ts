@@ -371,9 +371,27 @@ suite.eachMode('hostile variables (BASH_FUNC_x%%, BASH_ENV, ENV, SHELLOPTS+PS4, 
   }
 }, ['sudo', 'setuid', 'self', 'wrapper']);
 
+/** Node.js honours these even setuid; a setuid start refuses them (next test), so the rest is tried without them there. */
+function withoutNodeDebugging(env: Record<string, string>): Record<string, string> {
+  const { NODE_DEBUG: _debug, ...rest } = env;
+  return rest;
+}
+
+suite.eachMode('Node.js\'s own debugging under a setuid start (NODE_DEBUG=child_process would print root\'s helper calls): refused in one line, nothing made', async (mode, a) => {
+  const name = suite.fresh('nodedebug');
+  for (const variable of ['NODE_DEBUG', 'NODE_DEBUG_NATIVE', 'NODE_REDIRECT_WARNINGS']) {
+    const result = await attackRun(mode, a, [name, '--', '/bin/sh', '-c', 'echo ok'], { env: { [variable]: variable === 'NODE_REDIRECT_WARNINGS' ? `${a.evil}/warnings` : 'child_process' } });
+    refused(result, `${variable} under ${mode}`);
+    assert.match(result.stderr, new RegExp(`^netns-run: ${variable} would make Node.js report what root does to you`), show(result));
+    nothingMade(name, variable);
+  }
+  nothingGained(a, 'NODE_DEBUG and friends');
+}, ['setuid', 'wrapper']);
+
 suite.eachMode('everything at once on first use, traced: no privileged process touches the attacker\'s files, no root helper gets an unsafe variable', async (mode, a) => {
   const name = suite.fresh('sink');
-  const result = await attackRun(mode, a, [name, '--', '/bin/sh', '-c', 'echo ok'], { env: hostileEnv(a), trace: true });
+  const env = mode === 'setuid' || mode === 'wrapper' ? withoutNodeDebugging(hostileEnv(a)) : hostileEnv(a);
+  const result = await attackRun(mode, a, [name, '--', '/bin/sh', '-c', 'echo ok'], { env, trace: true });
   worked(result, 'first use under everything hostile');
   assert.ok(result.stdout.endsWith('ok\n'), show(result));
   auditClean(result, 'everything at once', ['nsenter', 'setpriv', 'ip', 'mount', 'unshare']);

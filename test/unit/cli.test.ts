@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseCommandLine, parseWithYargs, quickParse, type Request } from '../../src/cli.js';
+import { parseCommandLine, parseWithYargs, quickAction, quickParse, type Request } from '../../src/cli.js';
 import { NetnsRunError, UsageError } from '../../src/errors.js';
 
 /** Runs parseCommandLine with stdout captured: --help and --version print there. */
@@ -271,6 +271,26 @@ test('the quick route answers exactly as yargs does, or leaves the call to yargs
   assert.ok(quick > 100, `only ${quick} of ${corpus.length} took the quick route`);
 });
 
+test('the quick route for the actions answers exactly as yargs does, or leaves the call to yargs', async () => {
+  const words = ['--list', '-l', '--json', '--force', '--status', '--ensure', '--down', '--unit', 'wg', '--', '-x', '../x'];
+  const corpus: string[][] = [[]];
+  for (let length = 1; length <= 4; length += 1) {
+    const previous = corpus.filter((args) => args.length === length - 1);
+    for (const args of previous) for (const word of words) if (length < 4 || args.includes('wg')) corpus.push([...args, word]);
+  }
+  let quick = 0;
+  for (const args of corpus) {
+    const fast = quickAction(args);
+    if (fast === undefined) continue;
+    quick += 1;
+    assert.equal(fast, await viaYargs(args), JSON.stringify(args));
+  }
+  assert.ok(quick >= 10, `only ${quick} of ${corpus.length} took the quick route`);
+  for (const args of [['--list'], ['--json', '--list'], ['--status', 'wg', '--json'], ['--down', 'wg', '--force'], ['--force', '--down', 'wg'], ['--ensure', 'wg'], ['--unit', 'wg'], ['-l']]) {
+    assert.ok(quickAction(args) !== undefined, `${JSON.stringify(args)} took yargs`);
+  }
+});
+
 test('parseCommandLine loads no yargs for the common call', async () => {
   // A resolve hook makes yargs impossible to load: the common call must not notice, an option must.
   const { spawnSync } = await import('node:child_process');
@@ -285,7 +305,9 @@ test('parseCommandLine loads no yargs for the common call', async () => {
   const run = (args: readonly string[]) =>
     spawnSync(process.execPath, ['--input-type=module', '-e', script(args)], { encoding: 'utf8' }).stdout.trim();
   assert.equal(JSON.parse(run(['wg', '--', 'curl', '-v'])), { kind: 'run', name: 'wg', command: ['curl', '-v'] });
-  assert.match(run(['--list']), /yargs was loaded/);
+  // Nor for the actions as people type them; anything else loads it.
+  assert.equal(JSON.parse(run(['--status', 'wg', '--json'])), { kind: 'status', name: 'wg', json: true });
+  assert.match(run(['--lsit']), /yargs was loaded/);
 });
 
 test.run();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { failed, runShort } from './child.js';
+import { failed, tryHelper } from './helpers.js';
 import { NetnsRunError } from './errors.js';
 
 /** How netns-run got its privilege, which decides who the caller is. */
@@ -159,7 +159,7 @@ function becomeRoot(): void {
  * through getent so that any account the system knows works.
  */
 export async function accountOf(user: string, getent: string): Promise<Caller> {
-  const result = await runShort(getent, ['passwd', user], { env: { PATH: '/usr/bin:/bin' }, timeout: 30_000 });
+  const result = tryHelper(getent, ['passwd', user]);
   const fields = result.stdout.split('\n')[0]!.split(':');
   if (failed(result) || fields.length < 7) throw new NetnsRunError(`no such user ${JSON.stringify(user)}; give a user name or uid that exists`);
   const [name, , uidText, gidText, , home, shell] = fields as [string, string, string, string, string, string, string];

@@ -17,7 +17,8 @@
 // code compiled from another; V8 itself also refuses code cached by another
 // V8 or with other flags (then the cache is made anew).
 
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
+import { chainTrusted, fileProblem, readWhole } from './trust.js';
 import { dirname, join } from 'node:path';
 
 export const CACHE_DIR = '/var/cache/netns-run';
@@ -42,19 +43,8 @@ export function mayUseCache(ids: Ids): boolean {
   return ids.uid === 0 && ids.euid === 0 && ids.gid === ids.egid;
 }
 
-/** Owned by root and writable by no one else. */
-function rootOnly(st: { uid: number | bigint; mode: number | bigint }): boolean {
-  return Number(st.uid) === 0 && (Number(st.mode) & 0o022) === 0;
-}
-
-/** path and every directory above it: real directories (lstat: a symlink is not one), owned by root, writable by root alone. */
-export function trustedDirectory(path: string): boolean {
-  for (let current = path; ; current = dirname(current)) {
-    const st = lstatSync(current, { throwIfNoEntry: false });
-    if (st === undefined || !st.isDirectory() || !rootOnly(st)) return false;
-    if (current === dirname(current)) return true;
-  }
-}
+/** path and every directory above it: real directories, owned by root, writable by root alone (src/trust.ts). */
+export const trustedDirectory = chainTrusted;
 
 /** The cache directory, made (mode 0700) if missing; undefined when it is not trusted. */
 export function cacheDirectory(dir = CACHE_DIR): string | undefined {
@@ -74,18 +64,6 @@ export function cacheName(bundle: Pick<BigIntStats, 'dev' | 'ino' | 'size' | 'ct
   return `${version}-${arch}-${bundle.dev}-${bundle.ino}-${bundle.size}-${bundle.ctimeNs}${SUFFIX}`;
 }
 
-/** size bytes from fd, in as few reads as the kernel allows; fewer if the file ends sooner. */
-export function readWhole(fd: number, size: number): Buffer {
-  const buffer = Buffer.allocUnsafe(size);
-  let filled = 0;
-  while (filled < size) {
-    const read = readSync(fd, buffer, filled, size - filled, null);
-    if (read === 0) break;
-    filled += read;
-  }
-  return filled === size ? buffer : buffer.subarray(0, filled);
-}
-
 /** The cached code, or undefined if there is none or it is not a root-only regular file. */
 export function readCache(dir: string, name: string): Buffer | undefined {
   let fd: number;
@@ -96,7 +74,7 @@ export function readCache(dir: string, name: string): Buffer | undefined {
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile() || !rootOnly(st) || st.size > MAX_CACHE_BYTES) return undefined;
+    if (fileProblem(st, { readers: 'any', maxBytes: MAX_CACHE_BYTES }) !== undefined) return undefined;
     return readWhole(fd, st.size);
   } catch {
     return undefined;

@@ -8,7 +8,8 @@ import { closeSync, constants, fstatSync, openSync, type BigIntStats } from 'nod
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import { cacheDirectory, cacheName, currentIds, mayUseCache, readCache, readWhole, writeCache } from './code-cache.js';
+import { cacheDirectory, cacheName, currentIds, mayUseCache, readCache, writeCache } from './code-cache.js';
+import { readWhole } from './trust.js';
 
 declare const __dirname: string;
 declare const require: NodeJS.Require;

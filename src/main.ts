@@ -11,7 +11,7 @@ import { EXIT_FAILURE, NetnsRunError, oneLine } from './errors.js';
 import { ensureNamespace } from './ensure/index.js';
 import { namespaceId } from './ensure/inspect.js';
 import { tearDown } from './ensure/teardown.js';
-import { childProcesses } from './child.js';
+import { tryHelper } from './helpers.js';
 import { canExecve, execve } from './exec/execve.js';
 import { handOff, shellCommand } from './exec/handoff.js';
 import { spawnAndWait } from './exec/spawn.js';
@@ -114,9 +114,9 @@ async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: re
     return execute({ file: pkexec, argv: [pkexec, script, ...again], env: process.env as Record<string, string>, path, verbatim }, launch, args);
   }
   const sudo = findTool('sudo');
-  const { spawnSync } = await childProcesses();
-  const asked = spawnSync(sudo, ['-n', '-l', '--', script, ...args], { stdio: 'ignore' });
-  if (asked.status !== 0) {
+  // sudo must see the caller's environment, as the elevation itself will.
+  const asked = tryHelper(sudo, ['-n', '-l', '--', script, ...args], { env: process.env as Record<string, string>, stdout: 'ignore' });
+  if (asked.code !== 0) {
     throw new NetnsRunError(`netns-run needs root, and sudo does not let ${user} run it without a password; ask an administrator for the sudoers rule in SECURITY.md`);
   }
   return execute({ file: sudo, argv: [sudo, '-n', '--', script, ...args], env: process.env as Record<string, string>, path, verbatim: args.length }, launch, args);

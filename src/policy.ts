@@ -2,12 +2,11 @@
 // (unit-tested without root); reading the file, with sudo's ownership rules,
 // is loadPolicy(). Root may always do everything and needs no file.
 
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Caller } from './caller.js';
-import { failed, runShort } from './child.js';
-import { TRUSTED_PATH } from './tools.js';
+import { failed, tryHelper } from './helpers.js';
 import { NetnsRunError } from './errors.js';
+import { readTrusted } from './trust.js';
 
 export const POLICY_FILE = '/etc/netns-run.conf';
 
@@ -100,35 +99,16 @@ export function may(policy: Policy, member: Member, name: string, action: Action
   });
 }
 
-/**
- * Like sudo with sudoers: a file (and the directory it is in) that anyone but
- * root could have written is not trusted at all. The check is made on the
- * descriptor we read, so the file cannot be swapped in between.
- */
-export function trustedByRoot(mode: number, uid: number): boolean {
-  return uid === 0 && (mode & 0o022) === 0;
-}
+const MAX_POLICY_BYTES = 1024 * 1024;
 
+/**
+ * Like sudo with sudoers: a file (or the directory it is in) that anyone but
+ * root could have written is not trusted at all (src/trust.ts). A missing
+ * file is the empty policy: root alone may use netns-run.
+ */
 export function loadPolicy(file = POLICY_FILE): Policy {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return EMPTY_POLICY;
-    if (code === 'ELOOP') throw new NetnsRunError(`${file} is a symbolic link; netns-run reads only a real file owned by root`);
-    throw new NetnsRunError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  try {
-    const st = fstatSync(fd);
-    const parent = statSync(dirname(file));
-    if (!st.isFile() || !trustedByRoot(st.mode, st.uid) || !trustedByRoot(parent.mode, parent.uid)) {
-      throw new NetnsRunError(`${file} must be a file owned by root and writable by no one else (like sudoers); fix its owner and mode`);
-    }
-    return parsePolicy(readFileSync(fd, 'utf8'), file);
-  } finally {
-    closeSync(fd);
-  }
+  const bytes = readTrusted(file, { readers: 'any', maxBytes: MAX_POLICY_BYTES, directories: [dirname(file)] });
+  return bytes === undefined ? EMPTY_POLICY : parsePolicy(bytes.toString('utf8'), file);
 }
 
 /** The refusal a caller gets, naming what they lack and who can grant it. */
@@ -148,7 +128,7 @@ export async function memberOf(caller: Pick<Caller, 'user' | 'uid' | 'gid' | 'gr
   const groups = new Set<string>();
   if (named.length > 0) {
     for (const group of named) {
-      const result = await runShort(getent, ['group', group], { env: { PATH: TRUSTED_PATH }, timeout: 30_000 });
+      const result = tryHelper(getent, ['group', group]);
       const gid = Number(result.stdout.split(':')[2]);
       if (!failed(result) && Number.isInteger(gid) && (gid === caller.gid || caller.groups.includes(gid))) groups.add(group);
     }

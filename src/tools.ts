@@ -1,6 +1,8 @@
 import { statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
+import { mayExecute } from './access.js';
 import { NetnsRunError } from './errors.js';
+import { rootOnlyWritable } from './trust.js';
 
 // Helpers run as root, so they come from the system's own directories,
 // never from the caller's PATH, and only if root alone can change them.
@@ -25,17 +27,9 @@ const PACKAGES: Record<ToolName, string> = {
   pkexec: 'pkexec',
 };
 
-/** Only root may be able to replace it: owner root, not writable by group or others. */
-function rootOnlyWritable(st: Pick<Stats, 'uid' | 'mode'>): boolean {
-  return st.uid === 0 && (st.mode & 0o022) === 0;
-}
-
-/** Executable by this process, judged the way which(1) and execvp(3) judge it: by the real ids and the mode bits. */
+/** Executable by this process, judged by the rule every command is judged by (access.ts), with our real ids. */
 function executable(st: Stats): boolean {
-  const uid = process.getuid!();
-  const groups = new Set([process.getgid!(), ...process.getgroups!()]);
-  const mode = st.mode;
-  return (mode & 0o001) !== 0 || ((mode & 0o010) !== 0 && groups.has(st.gid)) || ((mode & 0o100) !== 0 && st.uid === uid) || ((mode & 0o110) !== 0 && uid === 0);
+  return mayExecute(st, { uid: process.getuid!(), gid: process.getgid!(), groups: process.getgroups!() });
 }
 
 /**

@@ -1,7 +1,8 @@
 import { closeSync, constants, fstatSync, mkdirSync, openSync, rmdirSync, statSync } from 'node:fs';
-import { childProcesses, failed, runToEnd } from '../child.js';
+import { describeFailure, failed, tryHelper, waitForHelper } from '../helpers.js';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
+import { rootOnlyWritable } from '../trust.js';
 import type { Undo } from './undo.js';
 
 /**
@@ -25,7 +26,7 @@ export async function lockStateDir(paths: NamespacePaths, flock: string, undo: U
     }
     const fd = openSync(paths.stateDir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     const held = fstatSync(fd);
-    if (held.uid !== 0 || (held.mode & 0o022) !== 0) {
+    if (!rootOnlyWritable(held)) {
       closeSync(fd);
       throw new NetnsRunError(`${paths.stateDir} is not owned by root or is writable by others; remove it and try again`);
     }
@@ -33,24 +34,19 @@ export async function lockStateDir(paths: NamespacePaths, flock: string, undo: U
     // Free (the common case), the lock is taken at once, synchronously;
     // held by another first use of NAME, we wait for it asynchronously, so
     // that a signal (a caller giving up) is handled while we wait.
-    const { spawnSync } = await childProcesses();
-    const quick = spawnSync(flock, ['--exclusive', '--nonblock', '--conflict-exit-code', String(BUSY), '3'], {
-      stdio: ['ignore', 'ignore', 'ignore', fd],
-      env: { PATH: '/usr/bin:/bin' },
-      timeout: 10_000,
-      killSignal: 'SIGKILL',
-    });
-    let locked = quick.error === undefined && quick.status === 0;
-    if (quick.error === undefined && quick.status === BUSY) {
-      const result = await runToEnd(flock, ['--exclusive', '--wait', '60', '3'], {
-        stdio: ['ignore', 'ignore', 'pipe', fd],
-        env: { PATH: '/usr/bin:/bin' },
-      });
-      locked = !failed(result);
+    const quick = tryHelper(flock, ['--exclusive', '--nonblock', '--conflict-exit-code', String(BUSY), '3'], { fds: [fd], timeoutMs: 10_000 });
+    let outcome = quick;
+    if (quick.error === undefined && quick.code === BUSY) {
+      outcome = await waitForHelper(flock, ['--exclusive', '--wait', '60', '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+      if (outcome.code === 1 && !outcome.timedOut && outcome.error === undefined) {
+        closeSync(fd);
+        throw new NetnsRunError(`could not lock ${paths.stateDir} within 60 s: another netns-run is stuck setting up ${paths.name}`);
+      }
     }
-    if (!locked) {
+    if (failed(outcome)) {
       closeSync(fd);
-      throw new NetnsRunError(`could not lock ${paths.stateDir} within 60 s: another netns-run is stuck setting up ${paths.name}`);
+      // flock(1) could not even start or lock (a caller's low limit on descriptors or processes, say): not another netns-run.
+      throw new NetnsRunError(`could not lock ${paths.stateDir}: ${describeFailure(flock, outcome)}`);
     }
     // The directory may have been removed (a failed setup rolled back) while we waited.
     try {

@@ -1,10 +1,9 @@
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { describeFailure, failed, runShort } from '../child.js';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
-import { HELPER_ENV, lastLine, loadSyncRunner, runHelper } from './helper.js';
+import { describeFailure, failed, helperSucceeds, lastLine, runHelper, tryHelper } from '../helpers.js';
 import { coveredPaths, coversRecord, hostIdentity, isNamespaceMount, namespaceId } from './inspect.js';
 import { syncCopies } from './resolver.js';
 import type { Undo } from './undo.js';
@@ -16,14 +15,13 @@ import type { Undo } from './undo.js';
  * for /run/netns.
  */
 export async function makeStateDirPrivate(paths: NamespacePaths, tools: Pick<Tools, 'mount' | 'umount'>, undo: Undo): Promise<void> {
-  const runSync = await loadSyncRunner();
   // Pushed first: mount(8) binds, then changes propagation, and may fail
   // after the bind. Unmounting what is no mount point fails harmlessly.
   undo.push(`unmount ${paths.stateDir}`, () => {
-    runSync(tools.umount, ['--lazy', paths.stateDir]);
+    helperSucceeds(tools.umount, ['--lazy', paths.stateDir]);
   });
   // One mount(8) does both (util-linux 2.23+), one helper fewer on first use.
-  await runHelper(tools.mount, ['--bind', '--make-private', paths.stateDir, paths.stateDir], `making ${paths.stateDir} a private mount point`);
+  runHelper(tools.mount, ['--bind', '--make-private', paths.stateDir, paths.stateDir], `making ${paths.stateDir} a private mount point`);
 }
 
 /** Follows symlinks as far as they go, also when the last one dangles. */
@@ -80,7 +78,7 @@ export function makeHostMountPoint(path: string, kind: 'file' | 'directory', und
 /** A mount namespace that is no longer a mount, or was made for an older network namespace, is thrown away. */
 export async function removeStaleMntns(paths: NamespacePaths, tools: Pick<Tools, 'umount'>): Promise<void> {
   if (isNamespaceMount(paths.mntns)) {
-    await runHelper(tools.umount, [paths.mntns], `unmounting the stale ${paths.mntns}`);
+    runHelper(tools.umount, [paths.mntns], `unmounting the stale ${paths.mntns}`);
   }
   for (const file of [paths.mntns, paths.mntnsFor]) {
     try {
@@ -140,10 +138,10 @@ async function tryHoldAndBind(paths: NamespacePaths, tools: HolderTools, cpu: nu
     tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.nsenter,
     paths.name, paths.resolvConfCopy, paths.nsswitchConfCopy, paths.nscdDir, ours, paths.mntns];
   const [file, args] = cpu === undefined ? [tools.nsenter, chain] : [tools.taskset, ['--cpu-list', String(cpu), tools.nsenter, ...chain]];
-  const result = await runShort(file, args, { env: HELPER_ENV, timeout: 30_000, stdout: 'ignore' });
+  const result = tryHelper(file, args, { stdout: 'ignore' });
   if (result.code === 3) return false;
   if (failed(result)) {
-    throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: ${lastLine(result.stderr) || describeFailure(file, result, 30_000)}`);
+    throw new NetnsRunError(`setting up the mount namespace of ${paths.name} failed: ${lastLine(result.stderr) || describeFailure(file, result)}`);
   }
   // What is bound now must be a namespace, and not ours.
   if (!isNamespaceMount(paths.mntns) || inodeOf(paths.mntns) === inodeOf(ours)) {
@@ -169,7 +167,6 @@ async function tryHoldAndBind(paths: NamespacePaths, tools: HolderTools, cpu: nu
  * again with the holder pinned to each CPU we may use.
  */
 export async function createMntns(paths: NamespacePaths, tools: HolderTools, undo: Undo): Promise<void> {
-  const runSync = await loadSyncRunner();
   try {
     mkdirSync(paths.nscdDir, { mode: 0o755 });
     undo.push(`remove ${paths.nscdDir}`, () => rmdirSync(paths.nscdDir));
@@ -187,7 +184,7 @@ export async function createMntns(paths: NamespacePaths, tools: HolderTools, und
   for (const cpu of attempts) {
     if (await tryHoldAndBind(paths, tools, cpu)) {
       undo.push(`unmount ${paths.mntns}`, () => {
-        runSync(tools.umount, [paths.mntns]);
+        helperSucceeds(tools.umount, [paths.mntns]);
       });
       writeFileSync(paths.covers, coversRecord(paths), { mode: 0o644 });
       undo.push(`remove ${paths.covers}`, () => unlinkSync(paths.covers));
@@ -219,7 +216,7 @@ export async function rebindReplacedCovers(paths: NamespacePaths, tools: Pick<To
   for (const cover of coveredPaths(paths)) {
     if (recorded.includes(`${cover.host} ${hostIdentity(cover.host)}\n`)) continue;
     const options = cover.directory ? ['--bind'] : ['-o', 'bind,ro'];
-    await runHelper(tools.nsenter, [`--mount=${paths.mntns}`, '--', tools.mount, ...options, cover.source, cover.host], `covering ${cover.host} again in ${paths.name}`);
+    runHelper(tools.nsenter, [`--mount=${paths.mntns}`, '--', tools.mount, ...options, cover.source, cover.host], `covering ${cover.host} again in ${paths.name}`);
   }
   writeFileSync(paths.covers, coversRecord(paths), { mode: 0o644 });
 }

@@ -2,7 +2,7 @@ import { lstatSync, unlinkSync, writeFileSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
-import { loadSyncRunner, runHelper } from './helper.js';
+import { helperSucceeds, runHelper } from '../helpers.js';
 import { namespaceId } from './inspect.js';
 import type { Undo } from './undo.js';
 
@@ -21,12 +21,11 @@ export function removeStaleNetns(paths: NamespacePaths): void {
 
 /** Made exactly as `ip netns add` makes it (it is ip that makes it), with lo up as a usable namespace needs. */
 export async function createNetns(paths: NamespacePaths, tools: Pick<Tools, 'ip'>, undo: Undo): Promise<void> {
-  const runSync = await loadSyncRunner();
-  await runHelper(tools.ip, ['netns', 'add', paths.name], `creating network namespace ${paths.name}`);
+  runHelper(tools.ip, ['netns', 'add', paths.name], `creating network namespace ${paths.name}`);
   undo.push(`delete network namespace ${paths.name}`, () => {
-    runSync(tools.ip, ['netns', 'delete', paths.name]);
+    helperSucceeds(tools.ip, ['netns', 'delete', paths.name]);
   });
-  await runHelper(tools.ip, ['-n', paths.name, 'link', 'set', 'lo', 'up'], `bringing lo up in ${paths.name}`);
+  runHelper(tools.ip, ['-n', paths.name, 'link', 'set', 'lo', 'up'], `bringing lo up in ${paths.name}`);
   // Teardown removes a namespace only if netns-run made it; this says which one it made.
   writeFileSync(paths.createdMarker, `${namespaceId(paths.netns) ?? ''}\n`, { mode: 0o644 });
   undo.push(`remove ${paths.createdMarker}`, () => unlinkSync(paths.createdMarker));

@@ -1,8 +1,9 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { defaultResolvConf, namespaceNsswitch } from '../defaults.js';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
+import { readTrusted as readTrustedFile } from '../trust.js';
 import type { Undo } from './undo.js';
 
 const MAX_FILE_BYTES = 64 * 1024;
@@ -62,41 +63,12 @@ export function writeDefaultNsswitchConf(paths: NamespacePaths, undo: Undo): voi
 
 /**
  * The administrator's resolver files are trusted the way sudo trusts
- * sudoers: the directory and the file owned by root and writable by no one
- * else, the file a real file (no symlink, which could point at /etc/shadow)
- * and readable by everyone, since everyone in the namespace reads it. The
- * checks are made on the descriptor that is read, not on a path.
+ * sudoers (src/trust.ts), in /etc/netns as well as /etc/netns/NAME (whoever
+ * can write either can swap the files), and must be readable by everyone,
+ * since everyone in the namespace reads them.
  */
 export function readTrusted(path: string, directory: string): Buffer | undefined {
-  // /etc/netns as well as /etc/netns/NAME: whoever can write either can swap the files.
-  for (const dir of [dirname(directory), directory]) {
-    const st = lstatSync(dir, { throwIfNoEntry: false });
-    if (st === undefined) return undefined;
-    if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
-      throw new NetnsRunError(`${dir} must be a directory owned by root and writable by no one else; fix its owner and mode (chown root: ; chmod go-w)`);
-    }
-  }
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP') throw new NetnsRunError(`${path} is a symbolic link; netns-run uses only a real file there (replace the link with a copy)`);
-    throw new NetnsRunError(`cannot read ${path}: ${(error as Error).message}`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new NetnsRunError(`${path} is not a regular file; make it one`);
-    if (st.uid !== 0 || (st.mode & 0o022) !== 0) {
-      throw new NetnsRunError(`${path} must be owned by root and writable by no one else; fix its owner and mode (chown root: ; chmod 644)`);
-    }
-    if ((st.mode & 0o004) === 0) throw new NetnsRunError(`${path} must be readable by everyone, as it is inside the namespace; chmod 644 it`);
-    if (st.size > MAX_FILE_BYTES) throw new NetnsRunError(`${path} is larger than ${MAX_FILE_BYTES} bytes; it cannot be a resolver file, fix it`);
-    return readFileSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  return readTrustedFile(path, { readers: 'everyone', maxBytes: MAX_FILE_BYTES, directories: [dirname(directory), directory] });
 }
 
 /**

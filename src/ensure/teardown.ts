@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readFileSync, rmSync, unlinkSync } from 'node:fs
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import { findTools } from '../tools.js';
-import { runHelper } from './helper.js';
+import { runHelper } from '../helpers.js';
 import { isNamespaceMount, mountPoints, namespaceId } from './inspect.js';
 import { lockStateDir } from './lock.js';
 import { newUndo } from './undo.js';
@@ -25,11 +25,11 @@ export async function tearDown(paths: NamespacePaths, force: boolean): Promise<s
   const release = hasState ? await lockStateDir(paths, tools.flock, undo) : undefined;
   undo.commit();
   try {
-    if (isNamespaceMount(paths.mntns)) await runHelper(tools.umount, [paths.mntns], `unmounting ${paths.mntns}`);
+    if (isNamespaceMount(paths.mntns)) runHelper(tools.umount, [paths.mntns], `unmounting ${paths.mntns}`);
     const id = namespaceId(paths.netns);
     const made = id !== undefined && readOr(paths.createdMarker) === id;
     if (id !== undefined) {
-      if (made || force) await runHelper(tools.ip, ['netns', 'delete', paths.name], `deleting network namespace ${paths.name}`);
+      if (made || force) runHelper(tools.ip, ['netns', 'delete', paths.name], `deleting network namespace ${paths.name}`);
       else if (hasState) notes.push(`kept ${paths.netns}: netns-run did not make it (--force deletes it)`);
       else throw new NetnsRunError(`${paths.netns} was not made by netns-run and it has no state of netns-run's to remove; --force deletes the namespace`);
     } else if (hasNetns) {
@@ -45,7 +45,7 @@ export async function tearDown(paths: NamespacePaths, force: boolean): Promise<s
     for (const entry of ['mntns', 'mntns.for', 'covers', 'created-netns', 'resolv.conf', 'nsswitch.conf', 'nscd']) {
       rmSync(`${paths.stateDir}/${entry}`, { recursive: true, force: true });
     }
-    if (mountPoints().has(paths.stateDir)) await runHelper(tools.umount, ['--lazy', paths.stateDir], `unmounting ${paths.stateDir}`);
+    if (mountPoints().has(paths.stateDir)) runHelper(tools.umount, ['--lazy', paths.stateDir], `unmounting ${paths.stateDir}`);
     rmSync(paths.stateDir, { recursive: true, force: true });
   }
   return notes;

@@ -172,7 +172,7 @@ const TAMPERING: readonly { title: string; prepare: string; refusal: RegExp }[] 
   { title: 'a symlink to a root-owned file', prepare: `${GRANT_ALL} > /etc/netns-run.real; chmod 644 /etc/netns-run.real; rm -f /etc/netns-run.conf; ln -s /etc/netns-run.real /etc/netns-run.conf`, refusal: /symbolic link/ },
   { title: 'a malformed line after a rule that grants everything', prepare: `{ ${GRANT_ALL}; echo 'allow everyone'; } > /etc/netns-run.conf; chmod 644 /etc/netns-run.conf`, refusal: /line 2/ },
   { title: 'an unknown word', prepare: `{ ${GRANT_ALL}; echo 'permit ALL * create'; } > /etc/netns-run.conf; chmod 644 /etc/netns-run.conf`, refusal: /line 2/ },
-  { title: 'a directory', prepare: 'rm -f /etc/netns-run.conf; mkdir /etc/netns-run.conf', refusal: /owned by root|cannot read/ },
+  { title: 'a directory', prepare: 'rm -f /etc/netns-run.conf; mkdir /etc/netns-run.conf', refusal: /owned by root|not a regular file/ },
 ];
 
 for (const { title, prepare, refusal } of TAMPERING) {

@@ -4,9 +4,9 @@
 // passes, no argument and no environment variable, can point netns-run at
 // another file. Key files are read only if root alone can read or change
 // them, and every file is checked before anything is made.
-import { lstatSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
-import { readTrustedFile } from './trust-standin.js';
+import { checkDirectories, readTrusted } from '../trust.js';
 import { isInterfaceName, parseWgQuick, type Dns, type WireGuardSpec } from './wg-quick.js';
 
 export const CONFIG_ROOT = '/etc/netns-run';
@@ -32,11 +32,8 @@ export interface NetworkSpec {
 
 /** The IFNAME.conf files in DIR, sorted; refuses a *.conf whose name is no interface name. */
 function wireGuardFiles(dir: string): string[] {
-  const st = lstatSync(dir, { throwIfNoEntry: false });
-  if (st === undefined) return [];
-  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
-    throw new NetnsRunError(`${dir} must be a directory owned by root and writable by no one else; fix it (chown root: ${dir}; chmod 755 ${dir})`);
-  }
+  // /etc/netns-run as well: whoever can write it can swap NAME's directory.
+  if (checkDirectories([CONFIG_ROOT, dir]) === 'missing') return [];
   const names: string[] = [];
   for (const entry of readdirSync(dir).sort()) {
     if (!entry.endsWith('.conf') || entry === NETWORK_CONF) continue;
@@ -55,7 +52,7 @@ export function loadNetworkConfig(name: string): NetworkSpec {
   const interfaces: WireGuardSpec[] = [];
   for (const ifname of wireGuardFiles(dir)) {
     const file = `${dir}/${ifname}.conf`;
-    const bytes = readTrustedFile(file, { readers: 'root', maxBytes: MAX_CONFIG_BYTES, what: 'WireGuard configuration' });
+    const bytes = readTrusted(file, { readers: 'root', maxBytes: MAX_CONFIG_BYTES, directories: [CONFIG_ROOT, dir] });
     if (bytes === undefined) continue; // removed since the listing
     interfaces.push(parseWgQuick(bytes.toString('utf8'), file, ifname));
   }

@@ -68,7 +68,7 @@ if (!isRoot) {
       withConfigDir((name, dir) => {
         writeFileSync(`${dir}/wg0.conf`, MULLVAD);
         chmodSync(`${dir}/wg0.conf`, mode);
-        refusal(name, new RegExp(`^${dir}/wg0\\.conf can be read by group or others.*chmod 600 ${dir}/wg0\\.conf$`));
+        refusal(name, new RegExp(`^${dir}/wg0\\.conf holds a private key and must be readable by root alone; chmod 600 it$`));
       });
     }
   });
@@ -77,12 +77,12 @@ if (!isRoot) {
     withConfigDir((name, dir) => {
       writeFileSync(`${dir}/wg0.conf`, MULLVAD, { mode: 0o600 });
       chownSync(`${dir}/wg0.conf`, 65534, 0);
-      refusal(name, /owned by uid 65534.*chown root: /);
+      refusal(name, /wg0\.conf must be owned by root and writable by no one else.*chown root: /);
     });
     withConfigDir((name, dir) => {
       writeFileSync(`${dir}/wg0.conf`, MULLVAD);
       chmodSync(`${dir}/wg0.conf`, 0o602);
-      refusal(name, /can be (changed|read) by group or others/);
+      refusal(name, /wg0\.conf must be owned by root and writable by no one else/);
     });
   });
 

@@ -12,13 +12,14 @@ import { ensureNamespace } from './ensure/index.js';
 import { namespaceId } from './ensure/inspect.js';
 import { tearDown } from './ensure/teardown.js';
 import { tryHelper } from './helpers.js';
+import { refuseNodeDebugging, takeOverInherited } from './inherited.js';
 import { canExecve, execve } from './exec/execve.js';
 import { handOff, shellCommand } from './exec/handoff.js';
 import { spawnAndWait } from './exec/spawn.js';
 import type { Ending } from './exec/status.js';
 import type { StdioWatch } from './exec/stdio.js';
 import { pathsFor, type NamespacePaths } from './name.js';
-import { planEntry, type ExecPath, type ExecPlan } from './plan.js';
+import { planEntry, type ExecRoute, type ExecPlan } from './exec/plan.js';
 import { EMPTY_POLICY, loadPolicy, may, memberOf, refusal, type Action } from './policy.js';
 import { findTool, findTools } from './tools.js';
 
@@ -41,7 +42,7 @@ export interface Launch {
   readonly stdio: StdioWatch;
 }
 
-function execPath(launch: Launch): ExecPath {
+function execRoute(launch: Launch): ExecRoute {
   if (launch.handoff !== undefined) return 'shell';
   return canExecve() ? 'execve' : 'spawn';
 }
@@ -52,7 +53,7 @@ function execPath(launch: Launch): ExecPath {
  */
 function execute(plan: ExecPlan, launch: Launch, args: readonly string[]): Promise<Ending> | Ending | never {
   launch.stdio.blocking();
-  switch (plan.path) {
+  switch (plan.route) {
     case 'shell':
       handOff(launch.handoff!, shellCommand(plan, launch.inherited, args));
       return OK;
@@ -96,7 +97,7 @@ async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: re
   }
   const user = userInfo().username;
   const script = process.argv[1]!;
-  const path = execPath(launch);
+  const route = execRoute(launch);
   if (method === 'none') {
     throw new NetnsRunError('netns-run needs root: run it as root or through sudo (self-elevation is off in /etc/netns-run.conf)');
   }
@@ -111,7 +112,7 @@ async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: re
         ? [...(request.user !== undefined ? ['--user', request.user] : []), '--chdir', resolve(currentDirectory(), request.chdir ?? '.'), '--', request.name, '--', ...request.command]
         : args;
     const verbatim = request.kind === 'run' ? request.command.length : args.length;
-    return execute({ file: pkexec, argv: [pkexec, script, ...again], env: process.env as Record<string, string>, path, verbatim }, launch, args);
+    return execute({ file: pkexec, argv: [pkexec, script, ...again], env: process.env as Record<string, string>, route, verbatim }, launch, args);
   }
   const sudo = findTool('sudo');
   // sudo must see the caller's environment, as the elevation itself will.
@@ -119,7 +120,7 @@ async function elevate(request: Exclude<Request, { kind: 'answered' }>, args: re
   if (asked.code !== 0) {
     throw new NetnsRunError(`netns-run needs root, and sudo does not let ${user} run it without a password; ask an administrator for the sudoers rule in SECURITY.md`);
   }
-  return execute({ file: sudo, argv: [sudo, '-n', '--', script, ...args], env: process.env as Record<string, string>, path, verbatim: args.length }, launch, args);
+  return execute({ file: sudo, argv: [sudo, '-n', '--', script, ...args], env: process.env as Record<string, string>, route, verbatim: args.length }, launch, args);
 }
 
 /** parse -> who calls -> may they -> check what they name -> ensure the namespaces -> plan the entry -> exec. */
@@ -128,6 +129,8 @@ async function run(request: RunRequest, args: readonly string[], launch: Launch)
   // has; the target gets the caller's umask back.
   const callerUmask = process.umask(0o022);
   const caller = resolveCaller(currentIds(), process.env);
+  // Root's set-up runs with limits and a priority of its own, not the caller's.
+  const restore = takeOverInherited();
   if (request.user !== undefined && caller.uid !== 0) {
     throw new NetnsRunError(`only root may run a command as another user (--user); as ${caller.user}, leave --user out`);
   }
@@ -144,7 +147,7 @@ async function run(request: RunRequest, args: readonly string[], launch: Launch)
   const command = request.command.length > 0 ? request.command : [runAs.shell];
   checkCommandWord(command[0]!);
   findCommand(command[0]!, target.PATH, directory, runAs);
-  const tools = findTools(['nsenter', 'setpriv', 'env'] as const);
+  const tools = { ...findTools(['nsenter', 'setpriv', 'env'] as const), ...(restore.limits.length > 0 ? findTools(['prlimit'] as const) : {}), ...(restore.niceness !== undefined ? findTools(['nice'] as const) : {}) };
 
   await ensureNamespace(paths, cannotCreate);
 
@@ -155,7 +158,8 @@ async function run(request: RunRequest, args: readonly string[], launch: Launch)
     directory,
     command,
     environment: splitEnvironment(target),
-    path: execPath(launch),
+    route: execRoute(launch),
+    restore,
   });
   process.umask(callerUmask);
   return execute(plan, launch, args);
@@ -222,12 +226,15 @@ async function perform(request: Exclude<Request, { kind: 'answered' }>, args: re
     case 'ensure': {
       process.umask(0o022);
       const paths = pathsFor(request.name);
-      await ensureNamespace(paths, await checkPolicy(resolveCaller(currentIds(), process.env), paths, 'create'));
+      const caller = resolveCaller(currentIds(), process.env);
+      takeOverInherited();
+      await ensureNamespace(paths, await checkPolicy(caller, paths, 'create'));
       return OK;
     }
     case 'down': {
       const caller = resolveCaller(currentIds(), process.env);
       if (caller.uid !== 0) throw new NetnsRunError(`only root may tear a namespace down; ${caller.user} may not`);
+      takeOverInherited();
       for (const note of await tearDown(pathsFor(request.name), request.force)) process.stderr.write(`netns-run: ${note}\n`);
       return OK;
     }
@@ -251,6 +258,7 @@ function report(error: unknown): Ending {
 /** The only place that turns what happened into how the process ends. */
 export async function main(args: readonly string[], launch: Launch): Promise<Ending> {
   try {
+    refuseNodeDebugging(process.env, process.getuid!() !== process.geteuid!());
     const request = await parseCommandLine(args);
     if (request.kind === 'answered') return OK;
     return await perform(request, args, launch);

@@ -20,6 +20,22 @@ export function checkName(name: string): string {
   );
 }
 
+/**
+ * A host path the auxiliary mount namespace covers, and with what: the one
+ * list that set-up, repair, --status and the unit drop-in all read.
+ */
+export interface Cover {
+  /** The step names and status keys of this cover: resolv-conf, nsswitch-conf, nscd. */
+  readonly key: 'resolv-conf' | 'nsswitch-conf' | 'nscd';
+  /** The host's path, hidden inside. */
+  readonly host: string;
+  /** What is bound over it: a copy in the state directory (files) or an empty directory of ours. */
+  readonly source: string;
+  /** The administrator's file the copy is made from, which a systemd drop-in binds directly. */
+  readonly configured?: string;
+  readonly kind: 'file' | 'directory';
+}
+
 /** Every path that belongs to a namespace, derived in this one place. */
 export interface NamespacePaths {
   readonly name: string;
@@ -35,25 +51,29 @@ export interface NamespacePaths {
   readonly covers: string;
   /** Present when netns-run created the network namespace (so only then may it remove it). */
   readonly createdMarker: string;
-  /** Copies of the resolver files that are bind-mounted inside: updated in place so edits show. */
-  readonly resolvConfCopy: string;
-  readonly nsswitchConfCopy: string;
-  /** Mounted over /run/nscd inside, hiding the host's nscd socket. */
-  readonly nscdDir: string;
   /** The administrator's per-namespace files, as `ip netns exec` uses them. */
   readonly etcDir: string;
   readonly resolvConf: string;
   readonly nsswitchConf: string;
-  /** Serialises first use of NAME; never deleted, so a lock file cannot be swapped under a waiter. */
-  readonly lockFile: string;
+  /**
+   * What the mount namespace covers, in the order the binds are made: the
+   * resolver files by copies in the state directory (rewritten in place so
+   * that edits show), /run/nscd by an empty directory of ours.
+   */
+  readonly covered: readonly Cover[];
+  /** netns-run's configuration of NAME's own network (WireGuard files, network.conf): root's alone. */
+  readonly configDir: string;
 }
 
 export const NETNS_DIR = '/run/netns';
-export const LOCK_DIR = '/run/lock/netns-run';
+/** Where each namespace's own network is configured (/etc/netns-run/NAME). */
+export const CONFIG_DIR = '/etc/netns-run';
 
 export function pathsFor(name: string): NamespacePaths {
   const stateDir = `/run/netns-${name}`;
   const etcDir = `/etc/netns/${name}`;
+  const resolvConf = `${etcDir}/resolv.conf`;
+  const nsswitchConf = `${etcDir}/nsswitch.conf`;
   return {
     name,
     netns: `${NETNS_DIR}/${name}`,
@@ -62,12 +82,14 @@ export function pathsFor(name: string): NamespacePaths {
     mntnsFor: `${stateDir}/mntns.for`,
     covers: `${stateDir}/covers`,
     createdMarker: `${stateDir}/created-netns`,
-    resolvConfCopy: `${stateDir}/resolv.conf`,
-    nsswitchConfCopy: `${stateDir}/nsswitch.conf`,
-    nscdDir: `${stateDir}/nscd`,
     etcDir,
-    resolvConf: `${etcDir}/resolv.conf`,
-    nsswitchConf: `${etcDir}/nsswitch.conf`,
-    lockFile: `${LOCK_DIR}/${name}.lock`,
+    resolvConf,
+    nsswitchConf,
+    covered: [
+      { key: 'resolv-conf', host: '/etc/resolv.conf', source: `${stateDir}/resolv.conf`, configured: resolvConf, kind: 'file' },
+      { key: 'nsswitch-conf', host: '/etc/nsswitch.conf', source: `${stateDir}/nsswitch.conf`, configured: nsswitchConf, kind: 'file' },
+      { key: 'nscd', host: '/run/nscd', source: `${stateDir}/nscd`, kind: 'directory' },
+    ],
+    configDir: `${CONFIG_DIR}/${name}`,
   };
 }

@@ -8,7 +8,7 @@ import { rootOnlyWritable } from './trust.js';
 // never from the caller's PATH, and only if root alone can change them.
 export const TRUSTED_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'sh' | 'cat' | 'getent' | 'sudo' | 'pkexec' | 'wg' | 'wireguard-go';
+export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'prlimit' | 'nice' | 'sh' | 'cat' | 'getent' | 'sudo' | 'pkexec' | 'wg' | 'wireguard-go';
 
 const PACKAGES: Record<ToolName, string> = {
   nsenter: 'util-linux',
@@ -16,6 +16,8 @@ const PACKAGES: Record<ToolName, string> = {
   unshare: 'util-linux',
   flock: 'util-linux',
   taskset: 'util-linux',
+  prlimit: 'util-linux',
+  nice: 'coreutils',
   mount: 'mount',
   umount: 'mount',
   ip: 'iproute2',

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { inspect, namespaceId } from '../ensure/inspect.js';
+import { existsSync } from 'node:fs';
+import { inspect, madeByNetnsRun } from '../ensure/inspect.js';
 import { readTrusted } from '../ensure/resolver.js';
 import type { NamespacePaths } from '../name.js';
 
@@ -15,14 +15,6 @@ export interface NamespaceReport {
   readonly nsswitchConf: string;
   /** Why the administrator's resolver files would be refused by a run, if they would. */
   readonly resolverProblem?: string;
-}
-
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 export function nameservers(resolvConf: string | undefined): string[] {
@@ -47,12 +39,11 @@ function trustedResolvConf(paths: NamespacePaths): { text?: string; problem?: st
 
 export function report(paths: NamespacePaths): NamespaceReport {
   const facts = inspect(paths);
-  const id = namespaceId(paths.netns);
   const resolv = trustedResolvConf(paths);
   return {
     name: paths.name,
     netns: facts.netns,
-    madeByNetnsRun: id !== undefined && read(paths.createdMarker)?.trim() === id,
+    madeByNetnsRun: madeByNetnsRun(paths),
     mountNamespace: facts.mntns,
     resolvConf: existsSync(paths.resolvConf) ? paths.resolvConf : '',
     nameservers: nameservers(resolv.text),

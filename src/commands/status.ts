@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { isCrashLeftover } from '../ensure/inspect.js';
 import type { Elevation } from '../caller.js';
 import { POLICY_FILE } from '../policy.js';
 import type { NamespacePaths } from '../name.js';
@@ -25,16 +25,6 @@ export interface Asker {
   readonly mayCreate: boolean;
 }
 
-/** An empty file where the namespace should be is what a crash leaves; the next run replaces it. */
-function emptyLeftover(path: string): boolean {
-  try {
-    const st = lstatSync(path);
-    return st.isFile() && st.size === 0;
-  } catch {
-    return false;
-  }
-}
-
 export function status(paths: NamespacePaths, asker: Asker): StatusReport {
   const { privilege } = asker;
   const base = report(paths);
@@ -54,7 +44,7 @@ export function status(paths: NamespacePaths, asker: Asker): StatusReport {
     problems.push(`${paths.name} does not exist yet and no rule in ${POLICY_FILE} lets ${asker.user} make it; ask an administrator`);
   }
   if (base.resolverProblem !== undefined) problems.push(base.resolverProblem);
-  if (base.netns === 'stale' && !emptyLeftover(paths.netns)) {
+  if (base.netns === 'stale' && !isCrashLeftover(paths.netns)) {
     problems.push(`${paths.netns} is a leftover file, not a namespace, and not empty; remove it or choose another name`);
   }
   // A stale or missing mount namespace is not a problem: the next run makes it again.
@@ -65,7 +55,7 @@ export function formatStatus(s: StatusReport, paths: NamespacePaths): string {
   const netns = {
     mounted: `${paths.netns} (${s.madeByNetnsRun ? 'made by netns-run' : 'made by another tool'})`,
     missing: `${paths.netns} does not exist yet; the first run makes it`,
-    stale: emptyLeftover(paths.netns) ? `${paths.netns} is an empty leftover; the next run replaces it` : `${paths.netns} is a leftover file, not a namespace`,
+    stale: isCrashLeftover(paths.netns) ? `${paths.netns} is an empty leftover; the next run replaces it` : `${paths.netns} is a leftover file, not a namespace`,
   }[s.netns];
   const mntns = {
     current: `${paths.mntns} (kept)`,

@@ -1,43 +1,12 @@
 import type { NamespacePaths } from '../name.js';
-import { planEnsure, type EnsureStep } from '../plan.js';
-import { findTools, type Tools } from '../tools.js';
+import { NetnsRunError } from '../errors.js';
+import { findTools } from '../tools.js';
 import { inspect } from './inspect.js';
 import { lockStateDir } from './lock.js';
-import { createMntns, makeHostMountPoint, makeStateDirPrivate, rebindReplacedCovers, removeStaleMntns } from './mntns.js';
-import { createNetns, removeStaleNetns } from './netns.js';
-import { syncCopies, writeDefaultNsswitchConf, writeDefaultResolvConf } from './resolver.js';
-import { newUndo, type Undo } from './undo.js';
-
-type SetupTools = Pick<Tools, 'ip' | 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'flock' | 'taskset'>;
-
-async function perform(step: EnsureStep, paths: NamespacePaths, tools: SetupTools, undo: Undo): Promise<void> {
-  switch (step) {
-    case 'make-state-dir':
-      return; // the lock made it: it is what we lock on
-    case 'make-state-dir-private':
-      return makeStateDirPrivate(paths, tools, undo);
-    case 'remove-stale-netns':
-      return removeStaleNetns(paths);
-    case 'create-netns':
-      return createNetns(paths, tools, undo);
-    case 'default-resolv-conf':
-      return writeDefaultResolvConf(paths, undo);
-    case 'default-nsswitch-conf':
-      return writeDefaultNsswitchConf(paths, undo);
-    case 'host-mount-point-resolv-conf':
-      return makeHostMountPoint('/etc/resolv.conf', 'file', undo);
-    case 'host-mount-point-nsswitch-conf':
-      return makeHostMountPoint('/etc/nsswitch.conf', 'file', undo);
-    case 'host-mount-point-nscd':
-      return makeHostMountPoint('/run/nscd', 'directory', undo);
-    case 'remove-stale-mntns':
-      return removeStaleMntns(paths, tools);
-    case 'create-mntns':
-      return createMntns(paths, tools, undo);
-    case 'rebind-replaced-covers':
-      return rebindReplacedCovers(paths, tools);
-  }
-}
+import { planEnsure } from './plan.js';
+import { syncCopies } from './resolver.js';
+import { step, type SetupContext } from './steps.js';
+import { newUndo } from './undo.js';
 
 /**
  * Brings NAME to a usable state: idempotent, safe when several callers race
@@ -64,15 +33,20 @@ export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Erro
     const steps = planEnsure(inspect(paths));
     // Or removed it: a caller who may only use NAME must not be the one to make it.
     if (cannotCreate !== undefined && steps.includes('create-netns')) throw cannotCreate;
-    for (const step of steps) {
-      await perform(step, paths, tools, undo);
+    const context: SetupContext = { paths, tools, undo };
+    for (const name of steps) {
+      await step(name).apply(context);
       await signalsHandled();
     }
     syncCopies(paths);
     await signalsHandled();
     undo.commit();
   } catch (error) {
-    undo.rollback();
+    const left = undo.rollback();
+    // What could not be taken back is said, never dropped: the next call, or --down, must deal with it.
+    if (left.length > 0 && error instanceof Error) {
+      throw new NetnsRunError(`${error.message}; and could not undo: ${left.join(', ')} (netns-run --down ${paths.name} removes what is left)`);
+    }
     throw error;
   } finally {
     release?.();

@@ -1,6 +1,6 @@
-import { readFileSync, statfsSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import type { NamespacePaths } from '../name.js';
-import type { NamespaceFacts } from '../plan.js';
+import type { NamespaceFacts } from './plan.js';
 
 /** statfs(2) f_type of the nsfs filesystem: what a bound /proc/PID/ns/* file shows. */
 const NSFS_MAGIC = 0x6e736673;
@@ -44,21 +44,13 @@ export function mountPoints(): Set<string> {
   return points;
 }
 
-function readOr(path: string, fallback: string): string {
+/** A small file netns-run wrote, or '' where there is none. */
+function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch {
-    return fallback;
+    return '';
   }
-}
-
-/** The host paths the binds inside cover, and what goes over each. */
-export function coveredPaths(paths: NamespacePaths): readonly { readonly host: string; readonly source: string; readonly directory: boolean }[] {
-  return [
-    { host: '/etc/resolv.conf', source: paths.resolvConfCopy, directory: false },
-    { host: '/etc/nsswitch.conf', source: paths.nsswitchConfCopy, directory: false },
-    { host: '/run/nscd', source: paths.nscdDir, directory: true },
-  ];
 }
 
 /** "dev:ino" of what a host path leads to now, or "missing". */
@@ -74,7 +66,7 @@ export function hostIdentity(path: string): string {
 
 /** The covers record: one "PATH IDENTITY" line each. */
 export function coversRecord(paths: NamespacePaths): string {
-  return coveredPaths(paths).map(({ host }) => `${host} ${hostIdentity(host)}\n`).join('');
+  return paths.covered.map(({ host }) => `${host} ${hostIdentity(host)}\n`).join('');
 }
 
 /** Reads the state of NAME. The warm path costs a handful of stat calls and two small reads. */
@@ -83,24 +75,34 @@ export function inspect(paths: NamespacePaths): NamespaceFacts {
   const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
   let mntns: NamespaceFacts['mntns'];
   if (isNamespaceMount(paths.mntns)) {
-    mntns = netnsId !== undefined && readOr(paths.mntnsFor, '').trim() === netnsId ? 'current' : 'stale';
+    mntns = netnsId !== undefined && readText(paths.mntnsFor).trim() === netnsId ? 'current' : 'stale';
   } else {
     mntns = exists(paths.mntns) ? 'stale' : 'missing';
   }
-  const now = new Map(coveredPaths(paths).map(({ host }) => [host, hostIdentity(host)]));
-  const hostFacts = {
-    hostResolvConf: now.get('/etc/resolv.conf') !== 'missing',
-    hostNsswitchConf: now.get('/etc/nsswitch.conf') !== 'missing',
-    hostNscdDir: now.get('/run/nscd') !== 'missing',
-  };
+  const now = new Map(paths.covered.map(({ host }) => [host, hostIdentity(host)]));
+  const hostFacts = { missingHostPaths: paths.covered.filter(({ host }) => now.get(host) === 'missing').map(({ key }) => key) };
   const resolvConf = exists(paths.resolvConf);
   const nsswitchConf = exists(paths.nsswitchConf);
   if (mntns === 'current') {
-    const recorded = new Map(readOr(paths.covers, '').split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
+    const recorded = new Map(readText(paths.covers).split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
     const replacedCovers = [...now].filter(([host, id]) => recorded.get(host) !== id).map(([host]) => host);
     // Nothing below matters on the warm path; skip reading the mount table.
     return { netns, stateDir: 'mounted', mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers };
   }
   const stateDir = mountPoints().has(paths.stateDir) ? 'mounted' : exists(paths.stateDir) ? 'directory' : 'missing';
   return { netns, stateDir, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [] };
+}
+
+/** Did netns-run make the network namespace at paths.netns? Only if its marker names this very one: a recreated namespace is someone else's. */
+export function madeByNetnsRun(paths: NamespacePaths, id = namespaceId(paths.netns)): boolean {
+  return id !== undefined && readText(paths.createdMarker).trim() === id;
+}
+
+/**
+ * What a crash of `ip netns add`, or an unmount, leaves at /run/netns/NAME:
+ * an empty regular file. Only that is ever removed without --force.
+ */
+export function isCrashLeftover(path: string): boolean {
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  return st !== undefined && st.isFile() && st.size === 0;
 }

@@ -4,7 +4,7 @@ import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
 import { describeFailure, failed, helperSucceeds, lastLine, runHelper, tryHelper } from '../helpers.js';
-import { coveredPaths, coversRecord, hostIdentity, isNamespaceMount, namespaceId } from './inspect.js';
+import { coversRecord, hostIdentity, isNamespaceMount, namespaceId } from './inspect.js';
 import { syncCopies } from './resolver.js';
 import type { Undo } from './undo.js';
 
@@ -91,16 +91,19 @@ export async function removeStaleMntns(paths: NamespacePaths, tools: Pick<Tools,
 
 // Runs inside the new mount namespace, already in the target network
 // namespace, as root. Every argument is a path netns-run made or checked, or
-// our own PID's mount namespace; none comes from the caller. Once the
-// namespace is configured, and only if it really is a new one, it binds it
-// from our mount namespace onto mntns (so nothing is published before it is
-// complete) and ends: the bind keeps the namespace alive. Status 3: only
-// the bind failed (see createMntns).
+// our own PID's mount namespace; none comes from the caller. After the fixed
+// arguments come the covers (name.ts), three words each: kind, source, host
+// path; files are covered read-only. Once the namespace is configured, and
+// only if it really is a new one, it binds it from our mount namespace onto
+// mntns (so nothing is published before it is complete) and ends: the bind
+// keeps the namespace alive. Status 3: only the bind failed (see createMntns).
 const SETUP_SCRIPT = `set -e
-mount=$1 umount=$2 nsenter=$3 name=$4 resolv=$5 nsswitch=$6 nscd=$7 ours=$8 mntns=$9
-"$mount" -o bind,ro "$resolv" /etc/resolv.conf
-"$mount" -o bind,ro "$nsswitch" /etc/nsswitch.conf
-"$mount" --bind "$nscd" /run/nscd
+mount=$1 umount=$2 nsenter=$3 name=$4 ours=$5 mntns=$6
+shift 6
+while [ $# -ge 3 ]; do
+  if [ "$1" = file ]; then "$mount" -o bind,ro "$2" "$3"; else "$mount" --bind "$2" "$3"; fi
+  shift 3
+done
 # Like ip netns exec: /sys describes the namespace's own interfaces.
 "$umount" --lazy /sys 2>/dev/null || true
 "$mount" -t sysfs "$name" /sys 2>/dev/null || "$mount" -t sysfs -o ro "$name" /sys
@@ -135,8 +138,8 @@ type HolderTools = Pick<Tools, 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh'
 async function tryHoldAndBind(paths: NamespacePaths, tools: HolderTools, cpu: number | undefined): Promise<boolean> {
   const ours = `/proc/${process.pid}/ns/mnt`;
   const chain = [`--net=${paths.netns}`, '--', tools.unshare, '--mount', '--propagation', 'slave', '--',
-    tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.nsenter,
-    paths.name, paths.resolvConfCopy, paths.nsswitchConfCopy, paths.nscdDir, ours, paths.mntns];
+    tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.nsenter, paths.name, ours, paths.mntns,
+    ...paths.covered.flatMap(({ kind, source, host }) => [kind, source, host])];
   const [file, args] = cpu === undefined ? [tools.nsenter, chain] : [tools.taskset, ['--cpu-list', String(cpu), tools.nsenter, ...chain]];
   const result = tryHelper(file, args, { stdout: 'ignore' });
   if (result.code === 3) return false;
@@ -167,15 +170,18 @@ async function tryHoldAndBind(paths: NamespacePaths, tools: HolderTools, cpu: nu
  * again with the holder pinned to each CPU we may use.
  */
 export async function createMntns(paths: NamespacePaths, tools: HolderTools, undo: Undo): Promise<void> {
-  try {
-    mkdirSync(paths.nscdDir, { mode: 0o755 });
-    undo.push(`remove ${paths.nscdDir}`, () => rmdirSync(paths.nscdDir));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NetnsRunError(`cannot create ${paths.nscdDir}: ${(error as Error).message}`);
+  for (const { kind, source } of paths.covered) {
+    if (kind === 'file') {
+      undo.push(`remove ${source}`, () => rmSync(source, { force: true }));
+      continue;
+    }
+    try {
+      mkdirSync(source, { mode: 0o755 });
+      undo.push(`remove ${source}`, () => rmdirSync(source));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NetnsRunError(`cannot create ${source}: ${(error as Error).message}`);
+    }
   }
-  undo.push('remove the resolver copies', () => {
-    for (const copy of [paths.resolvConfCopy, paths.nsswitchConfCopy]) rmSync(copy, { force: true });
-  });
   syncCopies(paths);
   closeSync(openSync(paths.mntns, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o444));
   undo.push(`remove ${paths.mntns}`, () => unlinkSync(paths.mntns));
@@ -213,9 +219,9 @@ export async function rebindReplacedCovers(paths: NamespacePaths, tools: Pick<To
   } catch {
     // no record: every cover counts as replaced
   }
-  for (const cover of coveredPaths(paths)) {
+  for (const cover of paths.covered) {
     if (recorded.includes(`${cover.host} ${hostIdentity(cover.host)}\n`)) continue;
-    const options = cover.directory ? ['--bind'] : ['-o', 'bind,ro'];
+    const options = cover.kind === 'directory' ? ['--bind'] : ['-o', 'bind,ro'];
     runHelper(tools.nsenter, [`--mount=${paths.mntns}`, '--', tools.mount, ...options, cover.source, cover.host], `covering ${cover.host} again in ${paths.name}`);
   }
   writeFileSync(paths.covers, coversRecord(paths), { mode: 0o644 });

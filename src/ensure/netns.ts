@@ -1,9 +1,9 @@
-import { lstatSync, unlinkSync, writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
 import { helperSucceeds, runHelper } from '../helpers.js';
-import { namespaceId } from './inspect.js';
+import { isCrashLeftover, namespaceId } from './inspect.js';
 import type { Undo } from './undo.js';
 
 /**
@@ -12,8 +12,7 @@ import type { Undo } from './undo.js';
  * leaves: an empty regular file.
  */
 export function removeStaleNetns(paths: NamespacePaths): void {
-  const st = lstatSync(paths.netns);
-  if (!st.isFile() || st.size !== 0) {
+  if (!isCrashLeftover(paths.netns)) {
     throw new NetnsRunError(`${paths.netns} exists but is no network namespace; remove it or choose another name`);
   }
   unlinkSync(paths.netns);

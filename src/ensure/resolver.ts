@@ -1,4 +1,4 @@
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { defaultResolvConf, namespaceNsswitch } from '../defaults.js';
 import { NetnsRunError } from '../errors.js';
@@ -21,7 +21,7 @@ function readSmall(path: string): Buffer | undefined {
   return bytes;
 }
 
-/** Creates a file only if it is not there: O_EXCL, never following a symlink planted in its place. */
+/** Creates a file only if it is not there: O_EXCL, never following a symlink planted in its place; all of it or nothing. */
 function createOnce(path: string, content: string | Buffer, undo: Undo): void {
   let fd: number;
   try {
@@ -32,7 +32,7 @@ function createOnce(path: string, content: string | Buffer, undo: Undo): void {
   }
   undo.push(`remove ${path}`, () => unlinkSync(path));
   try {
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content) : content);
+    writeAll(fd, typeof content === 'string' ? Buffer.from(content) : content, path);
   } finally {
     closeSync(fd);
   }
@@ -80,18 +80,47 @@ export function readTrusted(path: string, directory: string): Buffer | undefined
  */
 export function syncCopies(paths: NamespacePaths): boolean {
   let changed = false;
-  for (const [source, copy] of [[paths.resolvConf, paths.resolvConfCopy], [paths.nsswitchConf, paths.nsswitchConfCopy]] as const) {
+  for (const { configured: source, source: copy } of paths.covered) {
+    if (source === undefined) continue;
     const wanted = readTrusted(source, paths.etcDir);
     if (wanted === undefined) throw new NetnsRunError(`${source} is missing; run the command again to recreate it with defaults`);
     if (readSmall(copy)?.equals(wanted)) continue;
-    // O_TRUNC on the existing file keeps its inode, which the bind mount holds.
-    const fd = openSync(copy, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
-    try {
-      writeSync(fd, wanted);
-    } finally {
-      closeSync(fd);
-    }
+    rewriteInPlace(copy, wanted);
     changed = true;
   }
   return changed;
+}
+
+/**
+ * Rewrites a copy in place: O_TRUNC on the existing file keeps its inode,
+ * which the bind mount holds, so it cannot be renamed into place. Every
+ * byte is written or it is an error: a short write (a limit, a full /run)
+ * would leave a resolver file cut where the cut fell, which every process
+ * in the namespace reads. inherited.ts sees to it that no caller's limit
+ * binds here; this is the check that what was meant is what is there.
+ */
+function rewriteInPlace(copy: string, wanted: Buffer): void {
+  const fd = openSync(copy, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+  try {
+    writeAll(fd, wanted, copy);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes every byte, or says which file could not be written whole. */
+function writeAll(fd: number, bytes: Buffer, path: string): void {
+  let written = 0;
+  try {
+    while (written < bytes.length) {
+      const now = writeSync(fd, bytes, written);
+      if (now <= 0) break;
+      written += now;
+    }
+  } catch (error) {
+    throw new NetnsRunError(`could not write ${path} whole (${written} of ${bytes.length} bytes): ${(error as Error).message}; run the command again`);
+  }
+  if (written !== bytes.length || fstatSync(fd).size !== bytes.length) {
+    throw new NetnsRunError(`could not write ${path} whole (${written} of ${bytes.length} bytes); free space in ${dirname(path)} and run the command again`);
+  }
 }

@@ -1,5 +1,5 @@
 import { NetnsRunError } from '../errors.js';
-import type { ExecPlan } from '../plan.js';
+import type { ExecPlan } from './plan.js';
 
 type Execve = (file: string, args: readonly string[], env: Readonly<Record<string, string>>) => never;
 

@@ -1,6 +1,6 @@
 import { fstatSync, writeSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
-import type { ExecPlan } from '../plan.js';
+import type { ExecPlan } from './plan.js';
 
 // bin/netns-run is a shell that runs Node as its child and then execs what
 // Node decided. Only the shell can exec for the caller: it still holds every

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ExecPlan } from '../plan.js';
+import type { ExecPlan } from './plan.js';
 import { endingFor, type Ending } from './status.js';
 
 /** Signals a caller sends to netns-run that belong to the target. */

@@ -7,7 +7,7 @@
 // Racing first uses by several callers: test/kernel/concurrency.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { attackRun, attackSuite, entry, plant, readMarkers, runAs, SUDO, type Attacker, type Mode, makeShared, plantRootOnlyScript, ROOT_ENV,
@@ -252,6 +252,53 @@ suite.eachMode('resource limits chosen to make netns-run fail part-way (file siz
   }
   nothingGained(a, `resource limits (${notes.join('; ')})`);
 }, ['sudo', 'setuid']);
+
+suite.eachMode('a caller\'s file-size limit never cuts a file that everyone in the namespace reads: after an edit, the copy is whole or the run is refused in one line', async (mode, a) => {
+  const name = suite.fresh('fsize');
+  try {
+    worked(await attackRun(mode, a, [name, '--', 'true']), 'first use');
+    const copies = [`/run/netns-${name}/resolv.conf`, `/run/netns-${name}/nsswitch.conf`];
+    for (const [limit, mustWork] of [[['--fsize=19:unlimited'], true], [['--fsize=19'], false], [['--fsize=0'], false]] as const) {
+      // The administrator edits both files; the next call brings the copies the binds show up to date.
+      const edited = [`# ${limit.join(' ')}: edited by the administrator, longer than any limit here\nnameserver 192.0.2.53\nnameserver 192.0.2.54\noptions edns0 timeout:1\n`,
+        `# ${limit.join(' ')}: edited\npasswd: files\ngroup: files\nhosts: files dns\n`];
+      const before = copies.map((copy) => readFileSync(copy, 'utf8'));
+      writeFileSync(`/etc/netns/${name}/resolv.conf`, edited[0]!, { mode: 0o644 });
+      writeFileSync(`/etc/netns/${name}/nsswitch.conf`, edited[1]!, { mode: 0o644 });
+      const limited = await attackRun(mode, a, [name, '--', 'true'], { wrap: ['prlimit', ...limit, '--'] });
+      const after = copies.map((copy) => readFileSync(copy, 'utf8'));
+      if (limited.code === 0) assert.equal(after, edited, `${limit.join(' ')}: a copy was cut (${show(limited)})`);
+      else {
+        // Where root cannot raise a hard limit (no CAP_SYS_RESOURCE) the run is refused before anything is written.
+        refused(limited, `under ${limit.join(' ')}`);
+        assert.match(limited.stderr, /resource limits \(file size \d+\)/);
+        assert.equal(after, before, `${limit.join(' ')}: refused, yet a copy changed`);
+      }
+      // A soft limit alone never stops root: it raises it to the hard one.
+      if (mustWork) worked(limited, `under ${limit.join(' ')}`);
+      worked(await attackRun(mode, a, [name, '--', 'true']), `the call after ${limit.join(' ')}`);
+      assert.equal(copies.map((copy) => readFileSync(copy, 'utf8')), edited, `after ${limit.join(' ')}`);
+    }
+  } finally {
+    removeEverything(name);
+  }
+}, ['sudo', 'setuid', 'self']);
+
+suite.eachMode('the command gets the caller\'s own limits back, whatever root\'s set-up used', async (mode, a) => {
+  const name = suite.fresh('rlback');
+  try {
+    const limited = await attackRun(mode, a, [name, '--', 'cat', '/proc/self/limits'], { wrap: ['prlimit', '--fsize=4096000:unlimited', '--as=8000000000:unlimited', '--core=1024:unlimited', '--'] });
+    worked(limited, 'with limits of their own');
+    const row = (name: string) => limited.stdout.split('\n').find((line) => line.startsWith(name))?.split(/\s{2,}/).slice(1, 3);
+    assert.equal(row('Max file size'), ['4096000', 'unlimited']);
+    assert.equal(row('Max address space'), ['8000000000', 'unlimited']);
+    // (Not the soft limit on open files: Node itself raises it to the hard one when it starts.)
+    assert.equal(row('Max core file size'), ['1024', 'unlimited']);
+  } finally {
+    removeEverything(name);
+  }
+  // Through sudo, what the command gets is sudo's decision (its rlimit_* settings), not netns-run's.
+}, ['setuid']);
 
 // ---- races on what the attacker names ------------------------------------------------------------
 

@@ -26,7 +26,8 @@ test('derives every path from the name', () => {
   assert.is(paths.mntns, '/run/netns-wg/mntns');
   assert.is(paths.resolvConf, '/etc/netns/wg/resolv.conf');
   assert.is(paths.nsswitchConf, '/etc/netns/wg/nsswitch.conf');
-  assert.is(paths.nscdDir, '/run/netns-wg/nscd');
+  assert.equal(paths.covered.map(({ host, source }) => `${source} ${host}`), ['/run/netns-wg/resolv.conf /etc/resolv.conf', '/run/netns-wg/nsswitch.conf /etc/nsswitch.conf', '/run/netns-wg/nscd /run/nscd']);
+  assert.is(paths.configDir, '/etc/netns-run/wg');
 });
 
 test.run();

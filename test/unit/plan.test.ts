@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Caller } from '../../src/caller.js';
 import { pathsFor } from '../../src/name.js';
-import { planEnsure, planEntry, type EntryInput, type NamespaceFacts } from '../../src/plan.js';
+import { planEnsure, type NamespaceFacts } from '../../src/ensure/plan.js';
+import { planEntry, type EntryInput } from '../../src/exec/plan.js';
 
 /** A namespace netns-run made earlier and nothing has changed since: the warm path. */
 const CURRENT: NamespaceFacts = {
@@ -11,9 +12,7 @@ const CURRENT: NamespaceFacts = {
   mntns: 'current',
   resolvConf: true,
   nsswitchConf: true,
-  hostResolvConf: true,
-  hostNsswitchConf: true,
-  hostNscdDir: true,
+  missingHostPaths: [],
   replacedCovers: [],
 };
 
@@ -30,7 +29,7 @@ const NOTHING: NamespaceFacts = {
 test('the host replaced a covered file: the kept mount namespace is repaired in place, nothing else', () => {
   assert.equal(planEnsure({ ...CURRENT, replacedCovers: ['/etc/resolv.conf'] }), ['rebind-replaced-covers']);
   // Replaced by nothing at all: a mount point first, then the bind again.
-  assert.equal(planEnsure({ ...CURRENT, hostResolvConf: false, replacedCovers: ['/etc/resolv.conf'] }), [
+  assert.equal(planEnsure({ ...CURRENT, missingHostPaths: ['resolv-conf'], replacedCovers: ['/etc/resolv.conf'] }), [
     'host-mount-point-resolv-conf',
     'rebind-replaced-covers',
   ]);
@@ -44,7 +43,6 @@ test('everything current: no steps (the warm path takes no lock)', () => {
 
 test('nothing exists: the full cold sequence, in order', () => {
   assert.equal(planEnsure(NOTHING), [
-    'make-state-dir',
     'make-state-dir-private',
     'create-netns',
     'default-resolv-conf',
@@ -54,8 +52,7 @@ test('nothing exists: the full cold sequence, in order', () => {
 });
 
 test('nothing exists on a host without resolv.conf, nsswitch.conf or /run/nscd: mount points are made before the mount namespace', () => {
-  assert.equal(planEnsure({ ...NOTHING, hostResolvConf: false, hostNsswitchConf: false, hostNscdDir: false }), [
-    'make-state-dir',
+  assert.equal(planEnsure({ ...NOTHING, missingHostPaths: ['resolv-conf', 'nsswitch-conf', 'nscd'] }), [
     'make-state-dir-private',
     'create-netns',
     'default-resolv-conf',
@@ -69,13 +66,13 @@ test('nothing exists on a host without resolv.conf, nsswitch.conf or /run/nscd: 
 
 test('a namespace made by someone else (ip netns add) is used, never created or removed', () => {
   const steps = planEnsure({ ...NOTHING, netns: 'mounted' });
-  assert.equal(steps, ['make-state-dir', 'make-state-dir-private', 'default-resolv-conf', 'default-nsswitch-conf', 'create-mntns']);
+  assert.equal(steps, ['make-state-dir-private', 'default-resolv-conf', 'default-nsswitch-conf', 'create-mntns']);
   assert.not.ok(steps.includes('create-netns'));
   assert.not.ok(steps.includes('remove-stale-netns'));
 });
 
 test('a foreign namespace whose administrator wrote /etc/netns/NAME: only the mount namespace is made', () => {
-  assert.equal(planEnsure({ ...CURRENT, stateDir: 'missing', mntns: 'missing' }), ['make-state-dir', 'make-state-dir-private', 'create-mntns']);
+  assert.equal(planEnsure({ ...CURRENT, stateDir: 'missing', mntns: 'missing' }), ['make-state-dir-private', 'create-mntns']);
 });
 
 test('a stale netns file (no mount) is removed, then the namespace created, and the old mount namespace replaced', () => {
@@ -110,7 +107,7 @@ test('state directory that exists but is no mount: made private, not made again'
 });
 
 test('missing host mount points do not matter while the mount namespace is current', () => {
-  assert.equal(planEnsure({ ...CURRENT, hostResolvConf: false, hostNsswitchConf: false, hostNscdDir: false }), []);
+  assert.equal(planEnsure({ ...CURRENT, missingHostPaths: ['resolv-conf', 'nsswitch-conf', 'nscd'] }), []);
 });
 
 test('every plan keeps the order dependencies', () => {
@@ -122,7 +119,7 @@ test('every plan keeps the order dependencies', () => {
     for (const stateDir of ['mounted', 'directory', 'missing'] as const)
       for (const mntns of ['current', 'missing', 'stale'] as const)
         for (const flag of [true, false]) {
-          const steps = planEnsure({ ...CURRENT, netns, stateDir, mntns, resolvConf: flag, nsswitchConf: flag, hostResolvConf: flag, hostNsswitchConf: flag, hostNscdDir: flag });
+          const steps = planEnsure({ ...CURRENT, netns, stateDir, mntns, resolvConf: flag, nsswitchConf: flag, missingHostPaths: flag ? [] : ['resolv-conf', 'nsswitch-conf', 'nscd'] });
           plans += 1;
           assert.equal(steps.length, new Set(steps).size, `a step twice: ${steps.join(',')}`);
           // A usable namespace pair needs both: netns mounted and mntns current.
@@ -130,7 +127,6 @@ test('every plan keeps the order dependencies', () => {
           assert.is(steps.includes('create-mntns'), netns !== 'mounted' || mntns !== 'current', `${netns}/${mntns}: ${steps.join(',')}`);
           assert.is(steps.includes('remove-stale-netns'), netns === 'stale');
           for (const [a, b] of [
-            ['make-state-dir', 'make-state-dir-private'],
             ['make-state-dir-private', 'create-mntns'],
             ['remove-stale-netns', 'create-netns'],
             ['create-netns', 'create-mntns'],
@@ -157,7 +153,7 @@ function input(overrides: Partial<EntryInput> = {}): EntryInput {
     directory: '/home/alice/my dir',
     command: ['curl', '-v', 'https://example.org'],
     environment: { helpers: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' }, restore: [] },
-    path: 'execve',
+    route: 'execve',
     ...overrides,
   };
 }
@@ -165,7 +161,7 @@ function input(overrides: Partial<EntryInput> = {}): EntryInput {
 test('planEntry for root: nsenter, setpriv as root with its groups and capabilities, env, command', () => {
   const plan = planEntry(input({ caller: ROOT, directory: '/root' }));
   assert.is(plan.file, '/usr/bin/nsenter');
-  assert.is(plan.path, 'execve');
+  assert.is(plan.route, 'execve');
   assert.equal(plan.argv, [
     '/usr/bin/nsenter', '--net=/run/netns/wg', '--mount=/run/netns-wg/mntns', '--',
     '/usr/bin/setpriv', '--reuid=0', '--regid=0', '--groups=0', '--',
@@ -187,14 +183,14 @@ test('planEntry for a user: their uid, gid and groups, no inheritable or ambient
 });
 
 test('planEntry on the spawn path asks setpriv for SIGKILL on parent death; the execve path does not', () => {
-  const spawned = planEntry(input({ path: 'spawn' }));
-  assert.is(spawned.path, 'spawn');
+  const spawned = planEntry(input({ route: 'spawn' }));
+  assert.is(spawned.route, 'spawn');
   const setprivEnd = spawned.argv.indexOf('--', spawned.argv.indexOf('/usr/bin/setpriv'));
   assert.equal(spawned.argv.slice(spawned.argv.indexOf('/usr/bin/setpriv'), setprivEnd + 1), [
     '/usr/bin/setpriv', '--reuid=1000', '--regid=1001', '--groups=1001,27,100', '--inh-caps=-all', '--ambient-caps=-all', '--pdeathsig=SIGKILL', '--',
   ]);
-  assert.not.ok(planEntry(input({ path: 'execve' })).argv.some((word) => word.startsWith('--pdeathsig')));
-  assert.ok(planEntry(input({ caller: ROOT, path: 'spawn' })).argv.includes('--pdeathsig=SIGKILL'));
+  assert.not.ok(planEntry(input({ route: 'execve' })).argv.some((word) => word.startsWith('--pdeathsig')));
+  assert.ok(planEntry(input({ caller: ROOT, route: 'spawn' })).argv.includes('--pdeathsig=SIGKILL'));
 });
 
 test('planEntry with no supplementary groups clears them rather than keeping root\'s', () => {

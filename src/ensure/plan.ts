@@ -1,0 +1,67 @@
+// What to make follows from what exists: a pure decision, no I/O here, so
+// every choice is unit-tested without root. ensure/index.ts carries the
+// steps out (ensure/steps.ts says what each does, undoes and tears down).
+
+import type { Cover } from '../name.js';
+
+/** What exists now, as ensure/inspect.ts reads it. */
+export interface NamespaceFacts {
+  /** /run/netns/NAME: a namespace mount, absent, or a leftover file that is no mount. */
+  readonly netns: 'mounted' | 'missing' | 'stale';
+  /** /run/netns-NAME: a mount point of its own (so nsfs files can be bound in it), a plain directory, or absent. */
+  readonly stateDir: 'mounted' | 'directory' | 'missing';
+  /** /run/netns-NAME/mntns: kept alive for this very network namespace, absent, or stale (no mount, or made for an older one). */
+  readonly mntns: 'current' | 'missing' | 'stale';
+  /** Does /etc/netns/NAME/{resolv.conf,nsswitch.conf} exist? */
+  readonly resolvConf: boolean;
+  readonly nsswitchConf: boolean;
+  /** The covers whose host path does not exist (for resolv.conf: after following its symlinks), in bind order. */
+  readonly missingHostPaths: readonly Cover['key'][];
+  /**
+   * Host paths whose file the host has replaced since the binds were made
+   * (a rename over /etc/resolv.conf, a new /run/nscd): the kernel drops a
+   * bind whose mount point goes away, so inside they show the host's again.
+   */
+  readonly replacedCovers: readonly string[];
+}
+
+export type EnsureStep =
+  | 'remove-stale-netns'
+  | 'create-netns'
+  | 'make-state-dir-private'
+  | 'default-resolv-conf'
+  | 'default-nsswitch-conf'
+  | `host-mount-point-${Cover['key']}`
+  | 'remove-stale-mntns'
+  | 'create-mntns'
+  | 'rebind-replaced-covers';
+
+/**
+ * The steps that bring NAME to a usable state, in order. Empty means the warm
+ * path: nothing to make, no lock to take. A namespace made by someone else is
+ * used as it is: nothing here changes an existing one.
+ */
+export function planEnsure(facts: NamespaceFacts): EnsureStep[] {
+  const steps: EnsureStep[] = [];
+  const netnsUsable = facts.netns === 'mounted';
+  // A new network namespace makes any existing mount namespace stale: its /sys shows the old one.
+  const mntnsUsable = facts.mntns === 'current' && netnsUsable;
+  // The state directory itself is made by the lock (it is what is locked).
+  if ((!mntnsUsable || !netnsUsable) && facts.stateDir !== 'mounted') steps.push('make-state-dir-private');
+  if (facts.netns === 'stale') steps.push('remove-stale-netns');
+  if (!netnsUsable) steps.push('create-netns');
+  if (!facts.resolvConf) steps.push('default-resolv-conf');
+  if (!facts.nsswitchConf) steps.push('default-nsswitch-conf');
+  // While the mount namespace stands, the host's paths matter only where a bind must be made again.
+  const bindsToMake = !mntnsUsable || facts.replacedCovers.length > 0;
+  if (bindsToMake) for (const key of facts.missingHostPaths) steps.push(`host-mount-point-${key}`);
+  if (mntnsUsable) {
+    // Repaired in place, so that commands already running in it are covered again too.
+    if (facts.replacedCovers.length > 0) steps.push('rebind-replaced-covers');
+    return steps;
+  }
+  if (facts.mntns !== 'missing') steps.push('remove-stale-mntns');
+  steps.push('create-mntns');
+  return steps;
+}
+

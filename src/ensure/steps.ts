@@ -1,0 +1,123 @@
+// Each set-up step as a record: what it is (for messages), how it is made
+// (apply, which pushes its own undo as it goes, so a failure half-way takes
+// back exactly what was made), and how --down takes it away again
+// (tearDown). ensure/plan.ts decides which steps a namespace needs;
+// ensure/index.ts carries them out in one loop; teardown.ts runs the
+// tearDowns newest first. A new kind of thing netns-run makes is one more
+// record here.
+
+import { lstatSync, rmSync } from 'node:fs';
+import type { NamespacePaths } from '../name.js';
+import type { Tools } from '../tools.js';
+import { runHelper } from '../helpers.js';
+import { isCrashLeftover, isNamespaceMount, madeByNetnsRun, mountPoints, namespaceId } from './inspect.js';
+import { createMntns, makeHostMountPoint, makeStateDirPrivate, rebindReplacedCovers, removeStaleMntns } from './mntns.js';
+import { createNetns, removeStaleNetns } from './netns.js';
+import type { EnsureStep } from './plan.js';
+import { writeDefaultNsswitchConf, writeDefaultResolvConf } from './resolver.js';
+import type { Undo } from './undo.js';
+
+export type SetupTools = Pick<Tools, 'ip' | 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'flock' | 'taskset'>;
+
+export interface SetupContext {
+  readonly paths: NamespacePaths;
+  readonly tools: SetupTools;
+  readonly undo: Undo;
+}
+
+export interface TeardownContext {
+  readonly paths: NamespacePaths;
+  readonly tools: Pick<Tools, 'ip' | 'umount'>;
+  /** --force: also what netns-run did not make. */
+  readonly force: boolean;
+  /** Notes for the caller: what was kept and why. */
+  readonly notes: string[];
+}
+
+export interface Step {
+  readonly what: string;
+  apply(context: SetupContext): void | Promise<void>;
+  /** Takes away what apply made, whenever it was made; absent for configuration, which stays. */
+  tearDown?(context: TeardownContext): void;
+}
+
+/** Removes files of the state directory; a missing one is fine. */
+function removeAll(paths: readonly string[]): void {
+  for (const path of paths) rmSync(path, { recursive: true, force: true });
+}
+
+const STEPS: Readonly<Record<EnsureStep, Step>> = {
+  'make-state-dir-private': {
+    what: 'making the state directory a private mount point',
+    apply: ({ paths, tools, undo }) => makeStateDirPrivate(paths, tools, undo),
+    tearDown: ({ paths, tools }) => {
+      if (mountPoints().has(paths.stateDir)) runHelper(tools.umount, ['--lazy', paths.stateDir], `unmounting ${paths.stateDir}`);
+      rmSync(paths.stateDir, { recursive: true, force: true });
+    },
+  },
+  'remove-stale-netns': {
+    what: 'removing a leftover network namespace file',
+    apply: ({ paths }) => removeStaleNetns(paths),
+  },
+  'create-netns': {
+    what: 'creating the network namespace',
+    apply: ({ paths, tools, undo }) => createNetns(paths, tools, undo),
+    // A namespace made by a VPN tool or an administrator is theirs: only the one netns-run made goes, unless forced.
+    tearDown: ({ paths, tools, force, notes }) => {
+      const id = namespaceId(paths.netns);
+      if (id !== undefined) {
+        if (madeByNetnsRun(paths, id) || force) runHelper(tools.ip, ['netns', 'delete', paths.name], `deleting network namespace ${paths.name}`);
+        else notes.push(`kept ${paths.netns}: netns-run did not make it (--force deletes it)`);
+      } else if (lstatSync(paths.netns, { throwIfNoEntry: false }) !== undefined) {
+        if (force || isCrashLeftover(paths.netns)) rmSync(paths.netns, { force: true });
+        else notes.push(`kept ${paths.netns}: it is no namespace and not empty (--force removes it)`);
+      }
+      removeAll([paths.createdMarker]);
+    },
+  },
+  'default-resolv-conf': {
+    what: 'writing the default resolv.conf',
+    apply: ({ paths, undo }) => writeDefaultResolvConf(paths, undo),
+  },
+  'default-nsswitch-conf': {
+    what: 'writing the default nsswitch.conf',
+    apply: ({ paths, undo }) => writeDefaultNsswitchConf(paths, undo),
+  },
+  ...hostMountPoints(),
+  'remove-stale-mntns': {
+    what: 'removing a stale mount namespace',
+    apply: ({ paths, tools }) => removeStaleMntns(paths, tools),
+  },
+  'create-mntns': {
+    what: 'making the mount namespace',
+    apply: ({ paths, tools, undo }) => createMntns(paths, tools, undo),
+    tearDown: ({ paths, tools }) => {
+      if (isNamespaceMount(paths.mntns)) runHelper(tools.umount, [paths.mntns], `unmounting ${paths.mntns}`);
+      removeAll([paths.mntns, paths.mntnsFor, paths.covers, ...paths.covered.map(({ source }) => source)]);
+    },
+  },
+  'rebind-replaced-covers': {
+    what: 'covering replaced host files again',
+    apply: ({ paths, tools }) => rebindReplacedCovers(paths, tools),
+  },
+};
+
+function hostMountPoints(): Record<`host-mount-point-${'resolv-conf' | 'nsswitch-conf' | 'nscd'}`, Step> {
+  const step = (key: 'resolv-conf' | 'nsswitch-conf' | 'nscd'): Step => ({
+    what: `making a mount point for the ${key} cover`,
+    apply: ({ paths, undo }) => {
+      const cover = paths.covered.find((c) => c.key === key)!;
+      makeHostMountPoint(cover.host, cover.kind, undo);
+    },
+  });
+  return { 'host-mount-point-resolv-conf': step('resolv-conf'), 'host-mount-point-nsswitch-conf': step('nsswitch-conf'), 'host-mount-point-nscd': step('nscd') };
+}
+
+export function step(name: EnsureStep): Step {
+  return STEPS[name];
+}
+
+/** Every step that can be torn down, newest first: the order --down takes a namespace apart in. */
+export function tearDownOrder(): readonly Step[] {
+  return (Object.keys(STEPS) as EnsureStep[]).reverse().map((name) => STEPS[name]).filter((s) => s.tearDown !== undefined);
+}

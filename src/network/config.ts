@@ -6,20 +6,15 @@
 // them, and every file is checked before anything is made.
 import { readdirSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
+import { CONFIG_DIR, type NamespacePaths } from '../name.js';
 import { checkDirectories, readTrusted } from '../trust.js';
 import { isInterfaceName, parseWgQuick, type Dns, type WireGuardSpec } from './wg-quick.js';
-
-export const CONFIG_ROOT = '/etc/netns-run';
 
 /** Reserved for the namespace's other network settings (issue 14): never a WireGuard file. */
 export const NETWORK_CONF = 'network.conf';
 
 /** A wg-quick file is small; anything larger is not one. */
 const MAX_CONFIG_BYTES = 64 * 1024;
-
-export function configDirOf(name: string): string {
-  return `${CONFIG_ROOT}/${name}`;
-}
 
 /** What /etc/netns-run/NAME/ asks for. */
 export interface NetworkSpec {
@@ -33,7 +28,7 @@ export interface NetworkSpec {
 /** The IFNAME.conf files in DIR, sorted; refuses a *.conf whose name is no interface name. */
 function wireGuardFiles(dir: string): string[] {
   // /etc/netns-run as well: whoever can write it can swap NAME's directory.
-  if (checkDirectories([CONFIG_ROOT, dir]) === 'missing') return [];
+  if (checkDirectories([CONFIG_DIR, dir]) === 'missing') return [];
   const names: string[] = [];
   for (const entry of readdirSync(dir).sort()) {
     if (!entry.endsWith('.conf') || entry === NETWORK_CONF) continue;
@@ -46,13 +41,13 @@ function wireGuardFiles(dir: string): string[] {
   return names;
 }
 
-/** Reads and checks every WireGuard file of namespace NAME (already checked by checkName). */
-export function loadNetworkConfig(name: string): NetworkSpec {
-  const dir = configDirOf(name);
+/** Reads and checks every WireGuard file of the namespace (its name already checked by checkName). */
+export function loadNetworkConfig(paths: Pick<NamespacePaths, 'configDir'>): NetworkSpec {
+  const dir = paths.configDir;
   const interfaces: WireGuardSpec[] = [];
   for (const ifname of wireGuardFiles(dir)) {
     const file = `${dir}/${ifname}.conf`;
-    const bytes = readTrusted(file, { readers: 'root', maxBytes: MAX_CONFIG_BYTES, directories: [CONFIG_ROOT, dir] });
+    const bytes = readTrusted(file, { readers: 'root', maxBytes: MAX_CONFIG_BYTES, directories: [CONFIG_DIR, dir] });
     if (bytes === undefined) continue; // removed since the listing
     interfaces.push(parseWgQuick(bytes.toString('utf8'), file, ifname));
   }

@@ -6,7 +6,8 @@ import { chmodSync, chownSync, mkdirSync, rmSync, symlinkSync, writeFileSync } f
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NetnsRunError } from '../../src/errors.js';
-import { configDirOf, loadNetworkConfig } from '../../src/network/config.js';
+import { pathsFor } from '../../src/name.js';
+import { loadNetworkConfig } from '../../src/network/config.js';
 import { cidrText } from '../../src/network/address.js';
 import { isRoot, skipReason } from '../support/netns-run.js';
 import { KEYS, MESSY, MULLVAD } from '../support/wg-samples.js';
@@ -16,7 +17,7 @@ let counter = 0;
 function withConfigDir(body: (name: string, dir: string) => void): void {
   counter += 1;
   const name = `nrw-cfg-${process.pid}-${counter}`;
-  const dir = configDirOf(name);
+  const dir = pathsFor(name).configDir;
   mkdirSync('/etc/netns-run', { recursive: true, mode: 0o755 });
   mkdirSync(dir, { mode: 0o755 });
   try {
@@ -28,7 +29,7 @@ function withConfigDir(body: (name: string, dir: string) => void): void {
 
 function refusal(name: string, pattern: RegExp): string {
   try {
-    loadNetworkConfig(name);
+    loadNetworkConfig(pathsFor(name));
   } catch (error) {
     assert.instance(error, NetnsRunError);
     const message = (error as Error).message;
@@ -51,7 +52,7 @@ if (!isRoot) {
       writeFileSync(`${dir}/network.conf`, 'not wg-quick at all', { mode: 0o644 });
       writeFileSync(`${dir}/README`, 'notes', { mode: 0o644 });
       writeFileSync(`${dir}/wg0.conf.bak`, 'junk', { mode: 0o644 });
-      const spec = loadNetworkConfig(name);
+      const spec = loadNetworkConfig(pathsFor(name));
       assert.equal(spec.interfaces.map((i) => i.interfaceName), ['wg0', 'wg1']);
       assert.is(spec.interfaces[0]!.file, `${dir}/wg0.conf`);
       assert.equal(spec.interfaces[0]!.addresses.map(cidrText), ['10.64.222.21/32', 'fc00:bbbb:bbbb:bb01::1:de14/128']);
@@ -60,7 +61,7 @@ if (!isRoot) {
   });
 
   test('no directory: no interfaces', () => {
-    assert.equal(loadNetworkConfig(`nrw-none-${process.pid}`).interfaces, []);
+    assert.equal(loadNetworkConfig(pathsFor(`nrw-none-${process.pid}`)).interfaces, []);
   });
 
   test('a key file that group or others can read is refused: chmod 600', () => {

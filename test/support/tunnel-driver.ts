@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   switch (command) {
     case 'make': {
       // Checked, all of it, before anything is made.
-      const spec = loadNetworkConfig(paths.name);
+      const spec = loadNetworkConfig(paths);
       const undo = await newUndo();
       try {
         mkdirSync(paths.stateDir, { recursive: true, mode: 0o755 });

@@ -83,6 +83,10 @@ export interface MadeRecord {
   /** wireguard-go's PID and start time (/proc/PID/stat field 22): a PID alone may be reused. */
   readonly pid?: number;
   readonly startTime?: string;
+  /** The network namespace it was made in (inspect.ts's namespaceId): a recreated one has none of it. */
+  readonly netnsId?: string;
+  /** Written once the interface is up inside: a record without it is what a crash left. */
+  readonly complete?: boolean;
 }
 
 function recordPath(wg: WireGuardPaths, ifname: string): string {
@@ -229,7 +233,7 @@ function hasLink(tools: Pick<TunnelTools, 'ip'>, netns: string, ifname: string):
  * recorded in the state directory before it exists in the kernel, so that a
  * crash (even SIGKILL) leaves a record the next call acts on.
  */
-export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: Backend, tools: TunnelTools, undo: Rollback): MadeRecord {
+export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: Backend, tools: TunnelTools, undo: Rollback, netnsId?: string): MadeRecord {
   const wg = wireGuardPaths(paths);
   makePrivateDir(wg.view);
   const tmp = temporaryName();
@@ -281,7 +285,32 @@ export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: 
     symlinkSync(`${wg.sockets}/${tmp}.sock`, link);
     undo.push(`remove ${link}`, () => unlinkSync(link));
   }
-  return record;
+  const done: MadeRecord = { ...record, ...(netnsId !== undefined ? { netnsId } : {}), complete: true };
+  writeRecord(wg, done);
+  return done;
+}
+
+/** Which of NAME's interfaces (by name) stand made in the namespace whose id is NETNSID: complete records for that very namespace. */
+export function madeInterfaces(paths: NamespacePaths, netnsId: string): Set<string> {
+  return new Set(readRecords(wireGuardPaths(paths)).filter((r) => r.complete === true && r.netnsId === netnsId).map((r) => r.interfaceName));
+}
+
+/**
+ * Brings NAME's tunnels to what SPECS describe, for set-up: what a crash or
+ * an older namespace left is removed first, then each interface not yet
+ * made is made. All of it is pushed on UNDO.
+ */
+export function makeTunnels(specs: readonly WireGuardSpec[], paths: NamespacePaths, netnsId: string, undo: Rollback): MadeRecord[] {
+  if (specs.length === 0) return [];
+  const tools = findTunnelTools();
+  const made = madeInterfaces(paths, netnsId);
+  for (const record of readRecords(wireGuardPaths(paths))) {
+    if (!made.has(record.interfaceName)) removeTunnel(record, paths, tools);
+  }
+  const wanted = specs.filter((spec) => !made.has(spec.interfaceName));
+  if (wanted.length === 0) return [];
+  const backend = chooseBackend(tools);
+  return wanted.map((spec) => makeTunnel(spec, paths, backend, tools, undo, netnsId));
 }
 
 /** How long wireguard-go may take to close its interface after SIGTERM before it gets SIGKILL. */

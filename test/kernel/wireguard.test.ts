@@ -8,9 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseWgQuick, renderResolvConf } from '../../src/network/wg-quick.js';
 import { assertOneErrorLine, eventually, present, removeEverything } from '../support/kernel.js';
-import { isRoot, NODE, ROOT, runProgram, skipReason, trySh, uniqueName, type Result } from '../support/netns-run.js';
+import { BIN, isRoot, NODE, ROOT, runProgram, skipReason, trySh, withTestNode, type Result } from '../support/netns-run.js';
 import { KEYS } from '../support/wg-samples.js';
-import { CLIENT_V4, HOST_ADDRESS, makeWorld, run, VPN_ADDRESS, WEB, type World } from '../support/world.js';
+import { CLIENT_V4, HOST_ADDRESS, makeWorld, run, VPN_ADDRESS, WEB, worldName, type World } from '../support/world.js';
 
 const DRIVER = join(ROOT, 'dist', 'test', 'support', 'tunnel-driver.js');
 
@@ -21,7 +21,7 @@ function driver(world: World, args: readonly string[]): Promise<Result> {
 
 /** A fresh target namespace NAME with /etc/netns-run/NAME/IFNAME.conf holding TEXT; everything removed after BODY. */
 async function withTarget(files: Record<string, string>, body: (name: string) => Promise<void>, mode = 0o600): Promise<void> {
-  const name = uniqueName('wt');
+  const name = worldName('t');
   const dir = `/etc/netns-run/${name}`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -124,6 +124,71 @@ if (!isRoot) {
       assert.is(removed.stdout.trim(), '[]');
       await assertNothingMade(world, name, 'after remove');
       assert.not.ok(present(`/run/netns-${name}/wireguard`), 'the view directory is left');
+    });
+  });
+
+  /** netns-run itself, run in the host stand-in as a user runs it on the host. */
+  function netnsRunInHost(args: readonly string[]): Promise<Result> {
+    return runProgram('nsenter', [`--net=/run/netns/${world.host}`, '--', BIN, ...args], { env: withTestNode(), timeoutMs: 60_000 });
+  }
+
+  /** NAME with /etc/netns-run/NAME/wg0.conf, not made yet; --down and every trace removed after BODY. */
+  async function withConfiguredName(config: string, body: (name: string) => Promise<void>): Promise<void> {
+    const name = worldName('n');
+    const dir = `/etc/netns-run/${name}`;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      writeFileSync(`${dir}/wg0.conf`, config, { mode: 0o600 });
+      await body(name);
+    } finally {
+      await netnsRunInHost(['--down', name]);
+      removeEverything(name);
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
+    }
+  }
+
+  test('netns-run NAME -- curl http://ifconfig.me/: first use makes the namespace and its tunnel; --down removes them', async () => {
+    await withConfiguredName(world.clientConfig(), async (name) => {
+      const started = Date.now();
+      const first = await netnsRunInHost([name, '--', 'curl', '-sS', '--max-time', '10', 'http://ifconfig.me/']);
+      const firstMs = Date.now() - started;
+      assertRanOk(first, 'first use');
+      assert.is(first.stdout.trim(), VPN_ADDRESS, 'not through the tunnel');
+      process.stdout.write(`  first use with a tunnel, curl included: ${firstMs} ms\n`);
+      const view = await netnsRunInHost([name, '--', 'sh', '-c', 'ls /sys/class/net; grep ^nameserver /etc/resolv.conf']);
+      assertRanOk(view, 'second use');
+      assert.equal(view.stdout.trim().split('\n'), ['lo', 'wg0', `nameserver ${WEB}`]);
+      assert.is(world.hostProcesses().length, 1, 'one wireguard-go');
+      assert.equal(world.hostLinks(), ['lo', 'nrwh0']);
+      const down = await netnsRunInHost(['--down', name]);
+      assertRanOk(down, '--down');
+      assert.ok(await eventually(() => world.hostProcesses().length === 0, 5_000), 'wireguard-go is left after --down');
+      assert.not.ok(present(`/run/netns/${name}`), 'the namespace is left');
+      assert.not.ok(present(`/run/netns-${name}`), 'the state directory is left');
+      assert.equal(world.hostLinks(), ['lo', 'nrwh0']);
+    });
+  });
+
+  test('20 concurrent first uses make one namespace and one tunnel', async () => {
+    await withConfiguredName(world.clientConfig(), async (name) => {
+      const results = await Promise.all(Array.from({ length: 20 }, () => netnsRunInHost([name, '--', 'cat', '/sys/class/net/wg0/mtu'])));
+      results.forEach((result, index) => assertRanOk(result, `call ${index}`));
+      assert.is(world.hostProcesses().length, 1, `wireguard-go processes: ${world.hostProcesses().join(' ')}`);
+      assert.equal(linksIn(name), ['lo', 'wg0']);
+      const curl = await netnsRunInHost([name, '--', 'curl', '-sS', '--max-time', '10', 'http://ifconfig.me/']);
+      assert.is(curl.stdout.trim(), VPN_ADDRESS, curl.stderr);
+    });
+  });
+
+  test('a bad key file through netns-run: one line, no namespace, no process', async () => {
+    await withConfiguredName(world.clientConfig().replace(KEYS.clientPrivate, 'not-a-key'), async (name) => {
+      const result = await netnsRunInHost([name, '--', 'true']);
+      assertOneErrorLine(result, 125, 'bad key');
+      assert.match(result.stderr, /wg0\.conf:2: PrivateKey is not a WireGuard key/);
+      assert.not.ok(present(`/run/netns/${name}`), 'a namespace was made');
+      assert.not.ok(present(`/run/netns-${name}`), 'a state directory was left');
+      assert.is(world.hostProcesses().length, 0);
     });
   });
 

@@ -16,7 +16,6 @@
 // from finally blocks, also after a failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { uniqueName } from './netns-run.js';
 import { KEYS } from './wg-samples.js';
 
 export const WEB = '10.203.0.10';
@@ -25,6 +24,17 @@ export const VPN_ADDRESS = '10.202.0.2';
 export const VPN_PORT = 51820;
 export const CLIENT_V4 = '10.99.0.2';
 export const CLIENT_V6 = 'fd99::2';
+
+let counter = 0;
+/**
+ * A fresh name for a namespace of the world or a target: nrw-TAG-PID-N.
+ * Not nrt-*: the suite's leak sweep removes every nrt-* namespace, and
+ * other suites running on the same machine would pull the world away.
+ */
+export function worldName(tag: string): string {
+  counter += 1;
+  return `nrw-${tag}-${process.pid}-${counter}`;
+}
 
 /** Runs a command (no shell) as root; throws with its stderr. */
 export function run(file: string, args: readonly string[], input?: string): string {
@@ -89,9 +99,9 @@ export interface World {
 
 /** Builds the world; on failure half-way, removes what it made and throws. */
 export async function makeWorld(): Promise<World> {
-  const host = uniqueName('wh');
-  const internet = uniqueName('wi');
-  const vpn = uniqueName('wv');
+  const host = worldName('h');
+  const internet = worldName('i');
+  const vpn = worldName('v');
   const children: ChildProcess[] = [];
   let dnsLog = '';
   let webLog = '';

@@ -151,6 +151,26 @@ function alive(pid: number): boolean {
   return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }
 
+/**
+ * The wireguard-go running for temporary name TMP, found by its command line:
+ * for a record a crash cut short before the PID was written. The name is
+ * random and netns-run's own, so no one else's process matches.
+ */
+function findDaemon(tmp: string): { pid: number; startTime: string } | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (argv.length !== 2 || argv[1] !== tmp || !/\/wireguard-go$/.test(readlinkSync(`/proc/${entry}/exe`))) continue;
+      const stat = processStat(Number(entry));
+      if (stat !== undefined) return { pid: Number(entry), startTime: stat.startTime };
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return undefined;
+}
+
 /** Is PID still the wireguard-go that RECORD names: the program, its argument and its start time? */
 function isRecordedDaemon(record: MadeRecord, wireguardGo: string | undefined): boolean {
   if (record.pid === undefined || record.startTime === undefined) return false;
@@ -322,8 +342,10 @@ const STOP_TIMEOUT_MS = 3_000;
  * only once /proc shows that PID is still that very process. Never throws:
  * teardown goes on. Returns what could not be removed.
  */
-export function removeTunnel(record: MadeRecord, paths: NamespacePaths, tools: Pick<TunnelTools, 'ip'>): string[] {
+export function removeTunnel(given: MadeRecord, paths: NamespacePaths, tools: Pick<TunnelTools, 'ip'>): string[] {
   const problems: string[] = [];
+  const found = given.kind === 'userspace' && given.pid === undefined && /^nrwg-[0-9a-f]{8}$/.test(given.temporaryName) ? findDaemon(given.temporaryName) : undefined;
+  const record: MadeRecord = found !== undefined ? { ...given, ...found } : given;
   const wg = wireGuardPaths(paths);
   if (record.kind === 'userspace' && record.pid !== undefined && isRecordedDaemon(record, findOptionalTool('wireguard-go'))) {
     process.kill(record.pid, 'SIGTERM');

@@ -2,7 +2,7 @@
 // a world made of namespaces the test makes (support/world.ts): the tunnel
 // code runs in the host stand-in, the VPN server and "the internet" are
 // namespaces too, and no packet leaves them.
-import { chownSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -180,6 +180,44 @@ if (!isRoot) {
       assert.is(curl.stdout.trim(), VPN_ADDRESS, curl.stderr);
     });
   });
+
+  /** Processes in the host stand-in that are netns-run's Node (not wireguard-go). */
+  function netnsRunNodes(): number[] {
+    return world.hostProcesses().filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('netns-run') && !readlinkSync(`/proc/${pid}/exe`).endsWith('wireguard-go');
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  const KILL_POINTS: [string, (name: string) => boolean][] = [
+    ['wireguard-go started', () => world.hostProcesses().some((pid) => { try { return readlinkSync(`/proc/${pid}/exe`).endsWith('wireguard-go'); } catch { return false; } })],
+    ['the interface moved in', (name) => trySh(`ip -n ${name} -o link`).stdout.includes('nrwg-')],
+    ['wg0 inside', (name) => trySh(`ip -n ${name} -o link`).stdout.includes('wg0')],
+  ];
+  for (const [point, reached] of KILL_POINTS) {
+    test(`SIGKILL of first use once ${point}: the next call repairs it, one tunnel, one wireguard-go`, async () => {
+      await withConfiguredName(world.clientConfig(), async (name) => {
+        const first = netnsRunInHost([name, '--', 'true']);
+        assert.ok(await eventually(() => present(`/run/netns/${name}`) && reached(name), 10_000), `never saw ${point}`);
+        const nodes = netnsRunNodes();
+        for (const pid of nodes) process.kill(pid, 'SIGKILL');
+        // Killed half-way, not after it had finished: otherwise this proves nothing.
+        const killed = await first;
+        assert.ok(nodes.length > 0 && killed.code !== 0, `first use was not killed half-way: ${nodes.length} nodes, exit ${killed.code}`);
+        const next = await netnsRunInHost([name, '--', 'curl', '-sS', '--max-time', '10', 'http://ifconfig.me/']);
+        assertRanOk(next, 'the call after the kill');
+        assert.is(next.stdout.trim(), VPN_ADDRESS);
+        assert.equal(linksIn(name), ['lo', 'wg0']);
+        assert.ok(await eventually(() => world.hostProcesses().length === 1, 5_000), `processes in the host stand-in: ${world.hostProcesses().join(' ')}`);
+        assert.equal(world.hostLinks(), ['lo', 'nrwh0']);
+        assertRanOk(await netnsRunInHost(['--down', name]), '--down');
+        assert.ok(await eventually(() => world.hostProcesses().length === 0, 5_000), 'wireguard-go left after --down');
+      });
+    });
+  }
 
   test('a bad key file through netns-run: one line, no namespace, no process', async () => {
     await withConfiguredName(world.clientConfig().replace(KEYS.clientPrivate, 'not-a-key'), async (name) => {

@@ -201,7 +201,7 @@ async function bench(node) {
   try {
     once([BIN, name, '--', 'true'], env); // first use: make the namespace the warm rows use
     const netns = `/run/netns/${name}`;
-    const mntns = `/run/netns-${name}/mntns`;
+    const mntns = `/run/netns-run/${name}/mntns`;
     const rows = [
       { label: 'node -e 0', argv: () => [node, '-e', '0'], env },
       { label: 'nsenter + setpriv (C floor)', argv: () => ['nsenter', `--net=${netns}`, `--mount=${mntns}`, '--', 'setpriv', '--reuid=0', '--regid=0', '--init-groups', '--', 'true'] },
@@ -272,7 +272,7 @@ async function bench(node) {
     console.log(`load average after: ${loadavg()[0].toFixed(2)}`);
   } finally {
     down(name);
-    for (let i = -3; i < RUNS; i += 1) if (existsSync(`/run/netns-${cold(i)}`) || existsSync(`/run/netns/${cold(i)}`) || existsSync(`/etc/netns/${cold(i)}`)) down(cold(i));
+    for (let i = -3; i < RUNS; i += 1) if (existsSync(`/run/netns-run/${cold(i)}`) || existsSync(`/run/netns/${cold(i)}`) || existsSync(`/etc/netns/${cold(i)}`)) down(cold(i));
   }
 }
 

@@ -41,7 +41,9 @@ export interface NamespacePaths {
   readonly name: string;
   /** The network namespace, bind-mounted the iproute2 way. */
   readonly netns: string;
-  /** netns-run's state for NAME: a private mount so nsfs files can be bound in it. */
+  /** Where every namespace's state is kept: a private mount of itself, so that nsfs files can be bound in it (as ip netns does for /run/netns). */
+  readonly stateRoot: string;
+  /** netns-run's state for NAME, in stateRoot. */
   readonly stateDir: string;
   /** The auxiliary mount namespace, kept alive by a bind mount. */
   readonly mntns: string;
@@ -66,17 +68,24 @@ export interface NamespacePaths {
 }
 
 export const NETNS_DIR = '/run/netns';
+/**
+ * One directory for the state of every namespace, not one mount point each:
+ * a mount made under a shared /run (every systemd host) would be copied into
+ * every kept mount namespace made before it.
+ */
+export const STATE_ROOT = '/run/netns-run';
 /** Where each namespace's own network is configured (/etc/netns-run/NAME). */
 export const CONFIG_DIR = '/etc/netns-run';
 
 export function pathsFor(name: string): NamespacePaths {
-  const stateDir = `/run/netns-${name}`;
+  const stateDir = `${STATE_ROOT}/${name}`;
   const etcDir = `/etc/netns/${name}`;
   const resolvConf = `${etcDir}/resolv.conf`;
   const nsswitchConf = `${etcDir}/nsswitch.conf`;
   return {
     name,
     netns: `${NETNS_DIR}/${name}`,
+    stateRoot: STATE_ROOT,
     stateDir,
     mntns: `${stateDir}/mntns`,
     mntnsFor: `${stateDir}/mntns.for`,

@@ -39,7 +39,7 @@ if (files.length === 0) {
 function leftovers() {
   const found = [];
   if (existsSync('/run/netns')) found.push(...readdirSync('/run/netns').filter((n) => n.startsWith('nrt-')).map((n) => `/run/netns/${n}`));
-  found.push(...readdirSync('/run').filter((n) => n.startsWith('netns-nrt-')).map((n) => `/run/${n}`));
+  if (existsSync('/run/netns-run')) found.push(...readdirSync('/run/netns-run').filter((n) => n.startsWith('nrt-')).map((n) => `/run/netns-run/${n}`));
   if (existsSync('/etc/netns')) found.push(...readdirSync('/etc/netns').filter((n) => n.startsWith('nrt-')).map((n) => `/etc/netns/${n}`));
   // Test users, their sudo rules and policy lines are named nrt* as well.
   if (existsSync('/etc/sudoers.d')) found.push(...readdirSync('/etc/sudoers.d').filter((n) => n.startsWith('nrt')).map((n) => `/etc/sudoers.d/${n}`));
@@ -51,8 +51,8 @@ function leftovers() {
 
 function sweep() {
   spawnSync('sh', ['-c', `
-    for f in /run/netns-nrt-*/mntns; do [ -e "$f" ] && umount "$f"; done
-    for d in /run/netns-nrt-*; do [ -d "$d" ] && { umount -l "$d"; rm -rf "$d"; }; done
+    for f in /run/netns-run/nrt-*/mntns; do [ -e "$f" ] && umount "$f"; done
+    for d in /run/netns-run/nrt-*; do [ -d "$d" ] && rm -rf "$d"; done
     for n in /run/netns/nrt-*; do [ -e "$n" ] && ip netns delete "\${n##*/}"; done
     rm -rf /etc/netns/nrt-* /etc/sudoers.d/nrt*
     for u in $(getent passwd | cut -d: -f1 | grep '^nrt[0-9]'); do userdel -r -f "$u"; done

@@ -99,10 +99,10 @@ export function inspect(paths: NamespacePaths): NamespaceFacts {
     const recorded = new Map(readText(paths.covers).split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
     const replacedCovers = [...now].filter(([host, id]) => recorded.get(host) !== id).map(([host]) => host);
     // Nothing below matters on the warm path; skip reading the mount table.
-    return { netns, stateDir: 'mounted', mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers, tunnels };
+    return { netns, stateRoot: 'mounted', mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers, tunnels };
   }
-  const stateDir = mountPoints().has(paths.stateDir) ? 'mounted' : exists(paths.stateDir) ? 'directory' : 'missing';
-  return { netns, stateDir, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [], tunnels };
+  const stateRoot = mountPoints().has(paths.stateRoot) ? 'mounted' : 'unmounted';
+  return { netns, stateRoot, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [], tunnels };
 }
 
 /** Did netns-run make the network namespace at paths.netns? Only if its marker names this very one: a recreated namespace is someone else's. */

@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, mkdirSync, openSync, rmdirSync, statSy
 import { describeFailure, failed, tryHelper, waitForHelper } from '../helpers.js';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
-import { rootOnlyWritable } from '../trust.js';
+import { checkDirectories, rootOnlyWritable } from '../trust.js';
 import type { Undo } from './undo.js';
 
 /**
@@ -15,6 +15,7 @@ import type { Undo } from './undo.js';
 const BUSY = 75;
 
 export async function lockStateDir(paths: NamespacePaths, flock: string, undo: Undo): Promise<() => void> {
+  makeStateRoot(paths);
   for (let attempt = 0; attempt < 5; attempt += 1) {
     try {
       mkdirSync(paths.stateDir, { mode: 0o755 });
@@ -58,4 +59,14 @@ export async function lockStateDir(paths: NamespacePaths, flock: string, undo: U
     closeSync(fd);
   }
   throw new NetnsRunError(`${paths.stateDir} keeps changing under netns-run; try again`);
+}
+
+/** The directory every namespace's state is kept in: made once, kept, and only if root alone can change it. */
+function makeStateRoot(paths: NamespacePaths): void {
+  try {
+    mkdirSync(paths.stateRoot, { mode: 0o755 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NetnsRunError(`cannot create ${paths.stateRoot}: ${(error as Error).message}`);
+  }
+  checkDirectories([paths.stateRoot]);
 }

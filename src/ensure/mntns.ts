@@ -4,24 +4,32 @@ import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
 import { describeFailure, failed, helperSucceeds, lastLine, runHelper, tryHelper } from '../helpers.js';
-import { coversRecord, hostIdentity, isNamespaceMount, namespaceId } from './inspect.js';
+import { coversRecord, hostIdentity, isNamespaceMount, mountPoints, namespaceId } from './inspect.js';
 import { syncCopies } from './resolver.js';
 import type { Undo } from './undo.js';
 
 /**
  * A nsfs file can only be bound onto a private mount: on a host where / is
  * shared (every systemd machine) the bind fails with EINVAL otherwise. So
- * the state directory becomes a private mount of itself, as ip netns does
- * for /run/netns.
+ * the state root becomes a private mount of itself, once for every
+ * namespace, as ip netns does for /run/netns. First uses of other names may
+ * be doing the same: the state root's own lock serialises them.
  */
-export async function makeStateDirPrivate(paths: NamespacePaths, tools: Pick<Tools, 'mount' | 'umount'>, undo: Undo): Promise<void> {
-  // Pushed first: mount(8) binds, then changes propagation, and may fail
-  // after the bind. Unmounting what is no mount point fails harmlessly.
-  undo.push(`unmount ${paths.stateDir}`, () => {
-    helperSucceeds(tools.umount, ['--lazy', paths.stateDir]);
-  });
-  // One mount(8) does both (util-linux 2.23+), one helper fewer on first use.
-  runHelper(tools.mount, ['--bind', '--make-private', paths.stateDir, paths.stateDir], `making ${paths.stateDir} a private mount point`);
+export function makeStateRootPrivate(paths: NamespacePaths, tools: Pick<Tools, 'mount' | 'umount' | 'flock'>, undo: Undo): void {
+  const fd = openSync(paths.stateRoot, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    // Held until fd is closed: the lock belongs to our open file description.
+    runHelper(tools.flock, ['--exclusive', '--wait', '60', '3'], `locking ${paths.stateRoot}`, { fds: [fd], timeoutMs: 70_000 });
+    if (mountPoints().has(paths.stateRoot)) return;
+    // Not lazily: should another namespace's mount namespace be kept in it by then, it must stay.
+    undo.push(`unmount ${paths.stateRoot}`, () => {
+      helperSucceeds(tools.umount, [paths.stateRoot]);
+    });
+    // One mount(8) does both (util-linux 2.23+).
+    runHelper(tools.mount, ['--bind', '--make-private', paths.stateRoot, paths.stateRoot], `making ${paths.stateRoot} a private mount point`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Follows symlinks as far as they go, also when the last one dangles. */
@@ -98,11 +106,18 @@ export async function removeStaleMntns(paths: NamespacePaths, tools: Pick<Tools,
 // mntns (so nothing is published before it is complete) and ends: the bind
 // keeps the namespace alive. Status 3: only the bind failed (see createMntns).
 const SETUP_SCRIPT = `set -e
-mount=$1 umount=$2 nsenter=$3 name=$4 ours=$5 mntns=$6
-shift 6
+mount=$1 umount=$2 nsenter=$3 name=$4 ours=$5 mntns=$6 root=$7
+shift 7
 while [ $# -ge 3 ]; do
   if [ "$1" = file ]; then "$mount" -o bind,ro "$2" "$3"; else "$mount" --bind "$2" "$3"; fi
   shift 3
+done
+# Not the namespaces of others: the copy of /run/netns would take every
+# ip netns add on the host from now on, and each kept mount namespace would
+# hold every one made before it (a cost that grows with the square of their
+# number). The host's other later mounts (/run/user/UID, media) still arrive.
+for dir in /run/netns "$root"; do
+  n=0; while [ $n -lt 8 ] && "$umount" --lazy "$dir" 2>/dev/null; do n=$((n + 1)); done
 done
 # Like ip netns exec: /sys describes the namespace's own interfaces.
 "$umount" --lazy /sys 2>/dev/null || true
@@ -138,7 +153,7 @@ type HolderTools = Pick<Tools, 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh'
 async function tryHoldAndBind(paths: NamespacePaths, tools: HolderTools, cpu: number | undefined): Promise<boolean> {
   const ours = `/proc/${process.pid}/ns/mnt`;
   const chain = [`--net=${paths.netns}`, '--', tools.unshare, '--mount', '--propagation', 'slave', '--',
-    tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.nsenter, paths.name, ours, paths.mntns,
+    tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.nsenter, paths.name, ours, paths.mntns, paths.stateRoot,
     ...paths.covered.flatMap(({ kind, source, host }) => [kind, source, host])];
   const [file, args] = cpu === undefined ? [tools.nsenter, chain] : [tools.taskset, ['--cpu-list', String(cpu), tools.nsenter, ...chain]];
   const result = tryHelper(file, args, { stdout: 'ignore' });

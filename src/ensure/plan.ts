@@ -8,9 +8,9 @@ import type { Cover } from '../name.js';
 export interface NamespaceFacts {
   /** /run/netns/NAME: a namespace mount, absent, or a leftover file that is no mount. */
   readonly netns: 'mounted' | 'missing' | 'stale';
-  /** /run/netns-NAME: a mount point of its own (so nsfs files can be bound in it), a plain directory, or absent. */
-  readonly stateDir: 'mounted' | 'directory' | 'missing';
-  /** /run/netns-NAME/mntns: kept alive for this very network namespace, absent, or stale (no mount, or made for an older one). */
+  /** /run/netns-run: a private mount of its own (so nsfs files can be bound in it), or not yet. */
+  readonly stateRoot: 'mounted' | 'unmounted';
+  /** /run/netns-run/NAME/mntns: kept alive for this very network namespace, absent, or stale (no mount, or made for an older one). */
   readonly mntns: 'current' | 'missing' | 'stale';
   /** Does /etc/netns/NAME/{resolv.conf,nsswitch.conf} exist? */
   readonly resolvConf: boolean;
@@ -34,7 +34,7 @@ export type EnsureStep =
   | 'remove-stale-netns'
   | 'create-netns'
   | 'make-tunnels'
-  | 'make-state-dir-private'
+  | 'make-state-root-private'
   | 'default-resolv-conf'
   | 'default-nsswitch-conf'
   | `host-mount-point-${Cover['key']}`
@@ -53,7 +53,7 @@ export function planEnsure(facts: NamespaceFacts): EnsureStep[] {
   // A new network namespace makes any existing mount namespace stale: its /sys shows the old one.
   const mntnsUsable = facts.mntns === 'current' && netnsUsable;
   // The state directory itself is made by the lock (it is what is locked).
-  if ((!mntnsUsable || !netnsUsable) && facts.stateDir !== 'mounted') steps.push('make-state-dir-private');
+  if ((!mntnsUsable || !netnsUsable) && facts.stateRoot !== 'mounted') steps.push('make-state-root-private');
   if (facts.netns === 'stale') steps.push('remove-stale-netns');
   if (!netnsUsable) steps.push('create-netns');
   // A new network namespace has none of the old one's interfaces.

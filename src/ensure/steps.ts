@@ -11,8 +11,8 @@ import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
 import { runHelper } from '../helpers.js';
-import { isCrashLeftover, isNamespaceMount, madeByNetnsRun, mountPoints, namespaceId } from './inspect.js';
-import { createMntns, makeHostMountPoint, makeStateDirPrivate, rebindReplacedCovers, removeStaleMntns } from './mntns.js';
+import { isCrashLeftover, isNamespaceMount, madeByNetnsRun, namespaceId } from './inspect.js';
+import { createMntns, makeHostMountPoint, makeStateRootPrivate, rebindReplacedCovers, removeStaleMntns } from './mntns.js';
 import { createNetns, removeStaleNetns } from './netns.js';
 import type { EnsureStep } from './plan.js';
 import { writeDefaultNsswitchConf, writeDefaultResolvConf } from './resolver.js';
@@ -53,13 +53,10 @@ function removeAll(paths: readonly string[]): void {
 }
 
 const STEPS: Readonly<Record<EnsureStep, Step>> = {
-  'make-state-dir-private': {
-    what: 'making the state directory a private mount point',
-    apply: ({ paths, tools, undo }) => makeStateDirPrivate(paths, tools, undo),
-    tearDown: ({ paths, tools }) => {
-      if (mountPoints().has(paths.stateDir)) runHelper(tools.umount, ['--lazy', paths.stateDir], `unmounting ${paths.stateDir}`);
-      rmSync(paths.stateDir, { recursive: true, force: true });
-    },
+  // Made once for every namespace, and kept, as ip netns keeps /run/netns.
+  'make-state-root-private': {
+    what: 'making the state root a private mount point',
+    apply: ({ paths, tools, undo }) => makeStateRootPrivate(paths, tools, undo),
   },
   'remove-stale-netns': {
     what: 'removing a leftover network namespace file',

@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import { findTools } from '../tools.js';
 import { isCrashLeftover, madeByNetnsRun, namespaceId } from './inspect.js';
 import { lockStateDir } from './lock.js';
-import { step, tearDownOrder, type TeardownContext } from './steps.js';
+import { tearDownOrder, type TeardownContext } from './steps.js';
 import { newUndo } from './undo.js';
 
 /**
@@ -35,13 +35,12 @@ export async function tearDown(paths: NamespacePaths, force: boolean): Promise<s
   const undo = await newUndo();
   const release = hasState ? await lockStateDir(paths, tools.flock, undo) : undefined;
   undo.commit();
-  // The state directory (what the lock is held on) goes last, once the lock is let go.
-  const stateDir = step('make-state-dir-private');
   try {
-    for (const made of tearDownOrder()) if (made !== stateDir) made.tearDown!(context);
+    for (const made of tearDownOrder()) made.tearDown!(context);
   } finally {
     release?.();
   }
-  stateDir.tearDown!(context);
+  // The state directory (what the lock was held on, made by the lock) goes last.
+  rmSync(paths.stateDir, { recursive: true, force: true });
   return context.notes;
 }

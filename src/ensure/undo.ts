@@ -34,8 +34,9 @@ export class Undo {
     for (const { what, action } of this.actions.splice(0).reverse()) {
       try {
         action();
-      } catch {
-        failed.push(what);
+      } catch (error) {
+        // Gone already (someone removed it, or a later step took it along) is what undoing wanted.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') failed.push(what);
       }
     }
     this.removeExitHandler();

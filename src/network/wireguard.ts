@@ -11,9 +11,9 @@
 // wireguard-go, one process per interface. wireguard-go's control socket is
 // /var/run/wireguard/TMP.sock, a path shared by every namespace, so each
 // wireguard-go runs in a private mount namespace where NAME's own directory
-// (/run/netns-NAME/wireguard-go) is bound at /var/run/wireguard. Renaming or
+// (/run/netns-run/NAME/wireguard-go) is bound at /var/run/wireguard. Renaming or
 // even hard-linking that socket makes wireguard-go shut down (it watches the
-// file with inotify), so the view `wg` reads, /run/netns-NAME/wireguard,
+// file with inotify), so the view `wg` reads, /run/netns-run/NAME/wireguard,
 // holds IFNAME.sock as a symlink to it: bound at /var/run/wireguard, `wg show
 // IFNAME` works, and only NAME's interfaces are listed.
 //

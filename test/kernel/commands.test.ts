@@ -52,7 +52,7 @@ function identity(path: string): string {
 /** Every file, directory and mount netns-run keeps for NAME, each with its identity; the mounts with their mount ids. */
 function snapshot(name: string): Record<string, string> {
   const shot: Record<string, string> = {};
-  for (const dir of [`/run/netns-${name}`, `/etc/netns/${name}`]) {
+  for (const dir of [`/run/netns-run/${name}`, `/etc/netns/${name}`]) {
     shot[dir] = identity(dir);
     for (const entry of readdirSync(dir)) shot[`${dir}/${entry}`] = identity(`${dir}/${entry}`);
   }
@@ -86,11 +86,13 @@ function assertNote(result: Result, pattern: RegExp, what: string): void {
 /** The facts netns-run makes for a namespace on first use, all of them. */
 function assertMade(name: string): void {
   const netns = `/run/netns/${name}`;
-  const state = `/run/netns-${name}`;
+  const state = `/run/netns-run/${name}`;
   assert.ok(isNsfs(netns), `${netns} is no namespace mount`);
   assert.ok(netnsList().includes(name), 'ip netns list does not list it');
   assert.ok(linkFlags(name, 'lo').includes('UP'), `lo is not up: ${linkFlags(name, 'lo').join(',')}`);
-  assert.is(mountCount(state), 1, `${state} is not a mount of its own`);
+  // The state root is the one private mount; a namespace's state directory is no mount point (issue 16).
+  assert.is(mountCount('/run/netns-run'), 1, '/run/netns-run is not one mount of its own');
+  assert.is(mountCount(state), 0, `${state} is a mount point`);
   assert.ok(isNsfs(`${state}/mntns`), 'mntns is no namespace mount');
   assert.is(mountCount(`${state}/mntns`), 1, 'one mount at mntns');
   assert.is(recordedNamespace(`${state}/mntns.for`), namespaceId(netns), 'mntns.for names another namespace');
@@ -116,10 +118,10 @@ asRoot('--ensure makes everything a first run makes, and runs nothing', async ()
         assertMade(name);
         const net = nsLink('net', `/run/netns/${name}`);
         assert.equal(processesIn(net), [], 'a process was left in the network namespace');
-        assert.equal(processesIn(nsLink('mnt', `/run/netns-${name}/mntns`), 'mnt'), [], 'a process was left in the mount namespace');
+        assert.equal(processesIn(nsLink('mnt', `/run/netns-run/${name}/mntns`), 'mnt'), [], 'a process was left in the mount namespace');
         // The same as a namespace made by a run, name for name.
         assertRan(await run([reference, '--', 'true']), 'reference run');
-        assert.equal(listing(`/run/netns-${name}`), listing(`/run/netns-${reference}`), 'state directories differ');
+        assert.equal(listing(`/run/netns-run/${name}`), listing(`/run/netns-run/${reference}`), 'state directories differ');
         assert.equal(listing(`/etc/netns/${name}`), listing(`/etc/netns/${reference}`), '/etc/netns directories differ');
         const shape = (n: string) => everythingOf(n).map((entry) => entry.split(n).join('NAME'));
         assert.equal(shape(name), shape(reference), 'what exists for the two differs');
@@ -135,7 +137,7 @@ asRoot('a second --ensure changes nothing: same namespaces, files and mounts', a
     assertRan(await run(['--ensure', name]), 'first --ensure');
     // Held alive, the namespaces keep their numbers: a recreated one could not pass for them.
     const net = await holdNamespace('net', `/run/netns/${name}`);
-    const mnt = await holdNamespace('mnt', `/run/netns-${name}/mntns`);
+    const mnt = await holdNamespace('mnt', `/run/netns-run/${name}/mntns`);
     try {
       const before = snapshot(name);
       const result = await run(['--ensure', name]);
@@ -157,7 +159,7 @@ asRoot('--ensure as a plain user: 125, one line, nothing made', async () => {
     assert.match(result.stderr, /root|sudo/, 'the line does not say root or sudo is needed');
     assert.equal(everythingOf(name), [], 'something was made');
   } finally {
-    spawnSync('sh', ['-c', `rm -rf /etc/netns/${name}; umount -l /run/netns-${name}; rm -rf /run/netns-${name}`], { stdio: 'ignore' });
+    spawnSync('sh', ['-c', `rm -rf /etc/netns/${name}; umount -l /run/netns-run/${name}; rm -rf /run/netns-run/${name}`], { stdio: 'ignore' });
   }
 });
 
@@ -212,7 +214,7 @@ asRoot('--list: text and JSON show each namespace, who made it, its mount namesp
   try {
     assertRan(await run(['--ensure', made]), '--ensure made');
     assertRan(await run(['--ensure', stale]), '--ensure stale');
-    sh(`umount /run/netns-${stale}/mntns`);
+    sh(`umount /run/netns-run/${stale}/mntns`);
     sh(`ip netns add ${other} && mkdir -p /etc/netns/${other}`);
     writeFileSync(`/etc/netns/${other}/resolv.conf`, 'nameserver 192.0.2.53\n# nameserver 192.0.2.99\nnameserver 2001:db8::53\n');
     for (const name of odd) {
@@ -255,7 +257,7 @@ asRoot('--list: text and JSON show each namespace, who made it, its mount namesp
     }
   } finally {
     for (const name of [made, other, stale]) {
-      spawnSync('sh', ['-c', `umount /run/netns-${name}/mntns; umount -l /run/netns-${name}; rm -rf /run/netns-${name} /etc/netns/${name}; ip netns delete ${name}; rm -f /run/netns/${name}`], { stdio: 'ignore' });
+      spawnSync('sh', ['-c', `umount /run/netns-run/${name}/mntns; umount -l /run/netns-run/${name}; rm -rf /run/netns-run/${name} /etc/netns/${name}; ip netns delete ${name}; rm -f /run/netns/${name}`], { stdio: 'ignore' });
     }
     for (const name of odd) {
       spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
@@ -308,7 +310,7 @@ asRoot('--status of a made namespace: exit 0, usable: yes, and the JSON has ever
     assert.is(fields.get('name'), name);
     assert.is(fields.get('usable'), 'yes');
     assert.match(fields.get('network ns') ?? '', `/run/netns/${name} (made by netns-run)`);
-    assert.match(fields.get('mount ns') ?? '', `/run/netns-${name}/mntns (kept)`);
+    assert.match(fields.get('mount ns') ?? '', `/run/netns-run/${name}/mntns (kept)`);
     assert.match(fields.get('resolv.conf') ?? '', DEFAULT_NAMESERVERS.join(', '));
     assert.is(fields.get('privilege'), 'root');
     assert.equal(problems, []);
@@ -356,7 +358,7 @@ asRoot('--status as a plain user: exit 1, a problem saying root or sudo is neede
 asRoot('--status: an unmounted mntns shows as stale but the namespace is still usable, and a run agrees', async () => {
   await withNamespace('statusstale', async (name) => {
     assertRan(await run(['--ensure', name]), '--ensure');
-    sh(`umount /run/netns-${name}/mntns`);
+    sh(`umount /run/netns-run/${name}/mntns`);
     const text = await run(['--status', name]);
     assertRan(text, '--status with a stale mntns');
     const { fields, problems } = statusLines(text.stdout);
@@ -406,7 +408,7 @@ asRoot('--down after a run: mntns, state directory and the namespace netns-run m
     assertRan(result, '--down');
     assert.is(result.stdout + result.stderr, '', '--down printed something');
     assert.equal(mountPoints().filter((point) => point.includes(name)), [], 'a mount is left');
-    assert.not.ok(present(`/run/netns-${name}`), 'the state directory is left');
+    assert.not.ok(present(`/run/netns-run/${name}`), 'the state directory is left');
     assert.not.ok(present(`/run/netns/${name}`), '/run/netns/NAME is left');
     assert.not.ok(netnsList().includes(name), 'ip netns list still lists it');
     assert.is(readFileSync(`/etc/netns/${name}/resolv.conf`, 'utf8'), resolv, 'resolv.conf changed or is gone');
@@ -423,7 +425,7 @@ asRoot('--down, then a run: the namespace is made again and works', async () => 
     assertRan(again, 'the run after --down');
     const [net, mnt, shown] = again.stdout.trim().split('\n');
     assert.is(net, nsLink('net', `/run/netns/${name}`), 'not in the new /run/netns/NAME');
-    assert.is(mnt, nsLink('mnt', `/run/netns-${name}/mntns`), 'not in the new mount namespace');
+    assert.is(mnt, nsLink('mnt', `/run/netns-run/${name}/mntns`), 'not in the new mount namespace');
     assert.is(shown, name);
     assertMade(name);
   });
@@ -434,15 +436,15 @@ asRoot('--down keeps a namespace made by ip netns add, with a one-line note; --f
     sh(`ip netns add ${name} && ip -n ${name} link add nrtdn0 type veth peer name nrtdn1`);
     const theirs = identity(`/run/netns/${name}`);
     assertRan(await run([name, '--', 'true']), 'a run in their namespace');
-    assert.ok(isNsfs(`/run/netns-${name}/mntns`), 'precondition: a mount namespace was made');
+    assert.ok(isNsfs(`/run/netns-run/${name}/mntns`), 'precondition: a mount namespace was made');
     const down = await run(['--down', name]);
     assertRan(down, '--down');
     assert.is(down.stdout, '', 'stdout');
     assertNote(down, new RegExp(`kept /run/netns/${name}\\b.*--force`), '--down of their namespace');
     assert.is(identity(`/run/netns/${name}`), theirs, 'their namespace was replaced or removed');
     assert.ok(linkFlags(name, 'nrtdn0').length > 0, 'their interface is gone');
-    assert.not.ok(present(`/run/netns-${name}`), 'the state directory is left');
-    assert.equal(mountPoints().filter((point) => point.includes(`/run/netns-${name}`)), [], 'a state mount is left');
+    assert.not.ok(present(`/run/netns-run/${name}`), 'the state directory is left');
+    assert.equal(mountPoints().filter((point) => point.includes(`/run/netns-run/${name}`)), [], 'a state mount is left');
 
     const forced = await run(['--down', name, '--force']);
     assertRan(forced, '--down --force');
@@ -458,14 +460,14 @@ asRoot('--down keeps a namespace netns-run made but ip netns deleted and re-adde
     sh(`ip netns delete ${name} && ip netns add ${name}`);
     const theirs = identity(`/run/netns/${name}`);
     const now = statSync(`/run/netns/${name}`, { bigint: true });
-    assert.is.not(readFileSync(`/run/netns-${name}/created-netns`, 'utf8').trim(), `${now.dev}:${now.ino}:${now.ctimeNs}`,
+    assert.is.not(readFileSync(`/run/netns-run/${name}/created-netns`, 'utf8').trim(), `${now.dev}:${now.ino}:${now.ctimeNs}`,
       'precondition: the marker names the namespace netns-run made, not the re-added one');
     const down = await run(['--down', name]);
     assertRan(down, '--down');
     assertNote(down, new RegExp(`kept /run/netns/${name}\\b`), '--down of the re-added namespace');
     assert.is(identity(`/run/netns/${name}`), theirs, 'the re-added namespace was removed or replaced');
     assert.ok(netnsList().includes(name), 'ip netns list lost it');
-    assert.not.ok(present(`/run/netns-${name}`), 'the state directory is left');
+    assert.not.ok(present(`/run/netns-run/${name}`), 'the state directory is left');
   });
 });
 
@@ -478,7 +480,7 @@ asRoot('--down of a name with nothing: 125, one line, nothing made', async () =>
     assert.match(result.stderr, name);
     assert.equal(everythingOf(name), [], '--down made something');
   } finally {
-    spawnSync('sh', ['-c', `umount -l /run/netns-${name}; rm -rf /run/netns-${name} /etc/netns/${name}; ip netns delete ${name}`], { stdio: 'ignore' });
+    spawnSync('sh', ['-c', `umount -l /run/netns-run/${name}; rm -rf /run/netns-run/${name} /etc/netns/${name}; ip netns delete ${name}`], { stdio: 'ignore' });
   }
 });
 
@@ -495,7 +497,7 @@ asRoot('--down while a target still runs inside: it succeeds and the target keep
       assertRan(down, '--down while busy');
       assert.is(down.stdout + down.stderr, '', '--down printed something');
       assert.not.ok(present(`/run/netns/${name}`), '/run/netns/NAME is left');
-      assert.not.ok(present(`/run/netns-${name}`), 'the state directory is left');
+      assert.not.ok(present(`/run/netns-run/${name}`), 'the state directory is left');
       assert.ok(running(sleeper!), 'the sleep was killed');
       assert.is(readFileSync(`/proc/${sleeper}/comm`, 'utf8').trim(), 'sleep');
       assert.ok(child.exitCode === null && child.signalCode === null, `netns-run ended: ${child.exitCode} ${child.signalCode}`);

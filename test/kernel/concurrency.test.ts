@@ -20,12 +20,13 @@ async function race(names: readonly string[]): Promise<{ name: string; mnt: stri
 /** Exactly one of everything, and every target ran in it. */
 function assertOneOfEach(name: string, targets: readonly { mnt: string; net: string }[]): void {
   assert.is(mountCount(`/run/netns/${name}`), 1, `mounts at /run/netns/${name}`);
-  assert.is(mountCount(`/run/netns-${name}`), 1, `mounts at /run/netns-${name}`);
-  assert.is(mountCount(`/run/netns-${name}/mntns`), 1, `mounts at /run/netns-${name}/mntns`);
-  assert.ok(isNsfs(`/run/netns/${name}`) && isNsfs(`/run/netns-${name}/mntns`), 'not namespace mounts');
-  assert.is(recordedNamespace(`/run/netns-${name}/mntns.for`), namespaceId(`/run/netns/${name}`), 'mntns.for names another namespace');
+  assert.is(mountCount(`/run/netns-run/${name}`), 0, `mounts at /run/netns-run/${name}`);
+  assert.is(mountCount('/run/netns-run'), 1, 'mounts at /run/netns-run');
+  assert.is(mountCount(`/run/netns-run/${name}/mntns`), 1, `mounts at /run/netns-run/${name}/mntns`);
+  assert.ok(isNsfs(`/run/netns/${name}`) && isNsfs(`/run/netns-run/${name}/mntns`), 'not namespace mounts');
+  assert.is(recordedNamespace(`/run/netns-run/${name}/mntns.for`), namespaceId(`/run/netns/${name}`), 'mntns.for names another namespace');
   const net = nsLink('net', `/run/netns/${name}`);
-  const mnt = nsLink('mnt', `/run/netns-${name}/mntns`);
+  const mnt = nsLink('mnt', `/run/netns-run/${name}/mntns`);
   for (const [index, target] of targets.entries()) {
     assert.is(target.net, net, `call ${index} ran in another network namespace`);
     assert.is(target.mnt, mnt, `call ${index} ran in another mount namespace`);
@@ -40,7 +41,7 @@ if (!isRoot) {
       const targets = await race(Array.from({ length: RACERS }, () => name));
       assertOneOfEach(name, targets);
       assert.ok(linkFlags(name, 'lo').includes('UP'), 'lo is not up');
-      assert.is(recordedNamespace(`/run/netns-${name}/created-netns`), namespaceId(`/run/netns/${name}`), 'created-netns');
+      assert.is(recordedNamespace(`/run/netns-run/${name}/created-netns`), namespaceId(`/run/netns/${name}`), 'created-netns');
       assert.ok(present(`/etc/netns/${name}/resolv.conf`) && present(`/etc/netns/${name}/nsswitch.conf`), 'resolver files missing');
     });
   });
@@ -53,15 +54,15 @@ if (!isRoot) {
       assertOneOfEach(name, targets);
       assert.is(inode(`/run/netns/${name}`), before, 'the namespace was replaced');
       assert.not.ok(linkFlags(name, 'lo').includes('UP'), 'lo was brought up in a namespace netns-run did not make');
-      assert.not.ok(present(`/run/netns-${name}/created-netns`), 'marked as made by netns-run');
+      assert.not.ok(present(`/run/netns-run/${name}/created-netns`), 'marked as made by netns-run');
     });
   });
 
   test(`${RACERS} simultaneous calls repairing an unmounted mntns make one new mount`, async () => {
     await withNamespace('racefix', async (name) => {
       await race([name]);
-      sh(`umount /run/netns-${name}/mntns`);
-      assert.is(mountCount(`/run/netns-${name}/mntns`), 0, 'precondition: unmounted');
+      sh(`umount /run/netns-run/${name}/mntns`);
+      assert.is(mountCount(`/run/netns-run/${name}/mntns`), 0, 'precondition: unmounted');
       const targets = await race(Array.from({ length: RACERS }, () => name));
       assertOneOfEach(name, targets);
     });
@@ -74,7 +75,7 @@ if (!isRoot) {
         assertOneOfEach(a, targets.filter((target) => target.name === a));
         assertOneOfEach(b, targets.filter((target) => target.name === b));
         assert.is.not(nsLink('net', `/run/netns/${a}`), nsLink('net', `/run/netns/${b}`), 'the two names share a network namespace');
-        assert.is.not(nsLink('mnt', `/run/netns-${a}/mntns`), nsLink('mnt', `/run/netns-${b}/mntns`), 'the two names share a mount namespace');
+        assert.is.not(nsLink('mnt', `/run/netns-run/${a}/mntns`), nsLink('mnt', `/run/netns-run/${b}/mntns`), 'the two names share a mount namespace');
       });
     });
   });

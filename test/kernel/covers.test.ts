@@ -25,7 +25,11 @@ if (!isRoot) {
     // A private mount namespace whose /etc is a copy, so the host's own files are never touched.
     const script = `
       set -e
-      cp -a /etc/. "$SCRATCH/etc/" && mount --bind "$SCRATCH/etc" /etc
+      # Never the host's own /etc: a copy (files other tests add or remove meanwhile may be missed), bound over it,
+      # and nothing goes on unless the bind is there (set -e does not stop at a failure inside an && list).
+      cp -a /etc/. "$SCRATCH/etc/" 2>/dev/null || true
+      mount --bind "$SCRATCH/etc" /etc
+      [ "$(stat -c %d:%i /etc)" = "$(stat -c %d:%i "$SCRATCH/etc")" ] || { echo 'the copy of /etc is not in place' >&2; exit 1; }
       run() { "$NODE" "$BIN" "$NAME" -- "$@"; }
       run true
       # A command that keeps running across the host's change, then reads.

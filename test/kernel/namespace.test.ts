@@ -21,10 +21,10 @@ async function namespacesOfTarget(name: string): Promise<{ mnt: string; net: str
 
 function assertUsable(name: string, target: { mnt: string; net: string }): void {
   assert.ok(isNsfs(`/run/netns/${name}`), `/run/netns/${name} is no nsfs mount`);
-  assert.ok(isNsfs(`/run/netns-${name}/mntns`), `/run/netns-${name}/mntns is no nsfs mount`);
+  assert.ok(isNsfs(`/run/netns-run/${name}/mntns`), `/run/netns-run/${name}/mntns is no nsfs mount`);
   assert.is(target.net, nsLink('net', `/run/netns/${name}`), 'the target is not in /run/netns/NAME');
-  assert.is(target.mnt, nsLink('mnt', `/run/netns-${name}/mntns`), 'the target is not in the kept mount namespace');
-  assert.is(recordedNamespace(`/run/netns-${name}/mntns.for`), namespaceId(`/run/netns/${name}`), 'mntns.for names another namespace');
+  assert.is(target.mnt, nsLink('mnt', `/run/netns-run/${name}/mntns`), 'the target is not in the kept mount namespace');
+  assert.is(recordedNamespace(`/run/netns-run/${name}/mntns.for`), namespaceId(`/run/netns/${name}`), 'mntns.for names another namespace');
 }
 
 if (!isRoot) {
@@ -38,7 +38,7 @@ if (!isRoot) {
       assert.is(mountCount(`/run/netns/${name}`), 1, 'one mount at /run/netns/NAME');
       assertUsable(name, target);
       assert.ok(linkFlags(name, 'lo').includes('UP'), `lo is not up: ${linkFlags(name, 'lo').join(',')}`);
-      assert.is(recordedNamespace(`/run/netns-${name}/created-netns`), namespaceId(`/run/netns/${name}`), 'created-netns does not name the new namespace');
+      assert.is(recordedNamespace(`/run/netns-run/${name}/created-netns`), namespaceId(`/run/netns/${name}`), 'created-netns does not name the new namespace');
       assert.is.not(target.net, ownNamespace('net'), 'the target is in the host network namespace');
     });
   });
@@ -56,22 +56,22 @@ if (!isRoot) {
       assert.is(mountCount(`/run/netns/${name}`), 1, 'one mount at /run/netns/NAME');
       assertUsable(name, { mnt: mnt!, net: net! });
       assert.not.ok(linkFlags(name, 'lo').includes('UP'), 'netns-run brought lo up in a namespace it did not make');
-      assert.not.ok(present(`/run/netns-${name}/created-netns`), 'marked as made by netns-run');
+      assert.not.ok(present(`/run/netns-run/${name}/created-netns`), 'marked as made by netns-run');
     });
   });
 
-  test('the mount namespace is kept at /run/netns-NAME/mntns and reused; it is not the host\'s', async () => {
+  test('the mount namespace is kept at /run/netns-run/NAME/mntns and reused; it is not the host\'s', async () => {
     await withNamespace('reuse', async (name) => {
       const first = await namespacesOfTarget(name);
-      const kept = inode(`/run/netns-${name}/mntns`);
+      const kept = inode(`/run/netns-run/${name}/mntns`);
       // Held, the first mount namespace keeps its number: a second one could not pass for it.
-      const hold = await holdNamespace('mnt', `/run/netns-${name}/mntns`);
+      const hold = await holdNamespace('mnt', `/run/netns-run/${name}/mntns`);
       try {
         const second = await namespacesOfTarget(name);
-        assert.is(inode(`/run/netns-${name}/mntns`), kept, 'the second call made another mount namespace');
+        assert.is(inode(`/run/netns-run/${name}/mntns`), kept, 'the second call made another mount namespace');
         assert.equal(second, first, 'the second call ran in other namespaces');
         assertUsable(name, second);
-        assert.is(mountCount(`/run/netns-${name}/mntns`), 1, 'one mount at mntns');
+        assert.is(mountCount(`/run/netns-run/${name}/mntns`), 1, 'one mount at mntns');
         assert.is.not(second.mnt, ownNamespace('mnt'), 'the target shares the test\'s (the host\'s) mount namespace');
       } finally {
         hold.release();
@@ -82,13 +82,13 @@ if (!isRoot) {
   test('stale: an unmounted mntns (a plain file left) is rebuilt', async () => {
     await withNamespace('unmounted', async (name) => {
       await namespacesOfTarget(name);
-      sh(`umount /run/netns-${name}/mntns`);
-      assert.ok(present(`/run/netns-${name}/mntns`) && !isNsfs(`/run/netns-${name}/mntns`), 'precondition: a plain file is left');
+      sh(`umount /run/netns-run/${name}/mntns`);
+      assert.ok(present(`/run/netns-run/${name}/mntns`) && !isNsfs(`/run/netns-run/${name}/mntns`), 'precondition: a plain file is left');
       const result = await netnsRun([name, '--', 'sh', '-c', 'readlink /proc/self/ns/mnt /proc/self/ns/net; cat /etc/resolv.conf']);
       assertRan(result, 'after umount');
       const [mnt, net] = result.stdout.split('\n');
       assertUsable(name, { mnt: mnt!, net: net! });
-      assert.is(mountCount(`/run/netns-${name}/mntns`), 1, 'one mount at mntns');
+      assert.is(mountCount(`/run/netns-run/${name}/mntns`), 1, 'one mount at mntns');
       assert.match(result.stdout, `Resolvers for network namespace ${name}`, 'the rebuilt namespace does not show the namespace\'s resolv.conf');
     });
   });
@@ -100,7 +100,7 @@ if (!isRoot) {
       const target = await namespacesOfTarget(name);
       assert.is(mountCount(`/run/netns/${name}`), 1, 'one mount at /run/netns/NAME');
       assertUsable(name, target);
-      assert.ok(present(`/run/netns-${name}/created-netns`), 'not marked as made');
+      assert.ok(present(`/run/netns-run/${name}/created-netns`), 'not marked as made');
       assert.ok(linkFlags(name, 'lo').includes('UP'), 'lo is not up');
     });
   });
@@ -136,7 +136,7 @@ if (!isRoot) {
     const [mnt, net, ...sys] = result.stdout.trim().split('\n');
     assert.equal(sys.sort(), ['lo', 'nrtva', 'nrtvb'], '/sys inside does not show the new namespace\'s interfaces: the old mount namespace was trusted');
     assertUsable(name, { mnt: mnt!, net: net! });
-    const marker = `/run/netns-${name}/created-netns`;
+    const marker = `/run/netns-run/${name}/created-netns`;
     // Left as it was (it names the old namespace) or removed; never rewritten to claim the new one.
     assert.ok(!present(marker) || readFileSync(marker, 'utf8') === markerBefore, 'created-netns was rewritten for a namespace netns-run did not make');
   }
@@ -144,7 +144,7 @@ if (!isRoot) {
   test('stale: ip netns delete + add behind netns-run\'s back (old namespace still alive) gets a mount namespace of its own', async () => {
     await withNamespace('replaced', async (name) => {
       const old = await namespacesOfTarget(name);
-      const markerBefore = readFileSync(`/run/netns-${name}/created-netns`, 'utf8');
+      const markerBefore = readFileSync(`/run/netns-run/${name}/created-netns`, 'utf8');
       const hold = await holdNamespace('net', `/run/netns/${name}`);
       try {
         sh(`ip netns delete ${name} && ip netns add ${name}`);
@@ -159,7 +159,7 @@ if (!isRoot) {
   test('stale: ip netns delete + add behind netns-run\'s back, the new namespace reusing the old one\'s inode number', async () => {
     await withNamespace('recycled', async (name) => {
       const old = await namespacesOfTarget(name);
-      const markerBefore = readFileSync(`/run/netns-${name}/created-netns`, 'utf8');
+      const markerBefore = readFileSync(`/run/netns-run/${name}/created-netns`, 'utf8');
       // The kernel hands a freed namespace's inode number to the next namespace made; the old one is
       // freed a moment after `ip netns delete` (by a kernel worker), so try a few times to get it back.
       let recycled = false;

@@ -193,7 +193,7 @@ section host; cat /etc/resolv.conf /etc/nsswitch.conf | grep -c tampered`,
     }
   });
 
-  test("/run/nscd inside is the namespace's own: the host's nscd socket is hidden, /run/netns-NAME/nscd shows", async () => {
+  test("/run/nscd inside is the namespace's own: the host's nscd socket is hidden, /run/netns-run/NAME/nscd shows", async () => {
     const name = uniqueName('nscd');
     try {
       const result = await sandbox(
@@ -201,7 +201,7 @@ section host; cat /etc/resolv.conf /etc/nsswitch.conf | grep -c tampered`,
 "$NODE" -e "require('net').createServer().listen('/run/nscd/socket', () => process.exit(0))"
 echo host > /run/nscd/nrt-host-marker
 section first; netns_run "$NAME" -- ls -A /run/nscd
-echo ns > "/run/netns-$NAME/nscd/nrt-ns-marker"
+echo ns > "/run/netns-run/$NAME/nscd/nrt-ns-marker"
 section second; netns_run "$NAME" -- sh -c 'ls -A /run/nscd; test -S /run/nscd/socket && echo socket-visible'
 section host; ls -A /run/nscd; test -S /run/nscd/socket && echo socket-still-there`,
         { env: { NAME: name } },
@@ -209,7 +209,7 @@ section host; ls -A /run/nscd; test -S /run/nscd/socket && echo socket-still-the
       assert.ok(result.code === 0 && result.sections.second !== undefined, `sandbox failed: ${describe(result)}`);
       assert.is(result.sections.host, 'nrt-host-marker\nsocket\nsocket-still-there\n', 'the sandbox host had no nscd socket to hide: the test tests nothing');
       assert.is(result.sections.first, '', `inside /run/nscd shows the host's: ${JSON.stringify(result.sections.first)}`);
-      assert.is(result.sections.second, 'nrt-ns-marker\n', `inside /run/nscd is not /run/netns-NAME/nscd: ${JSON.stringify(result.sections.second)}`);
+      assert.is(result.sections.second, 'nrt-ns-marker\n', `inside /run/nscd is not /run/netns-run/NAME/nscd: ${JSON.stringify(result.sections.second)}`);
     } finally {
       removeNamespace(name);
     }

@@ -118,8 +118,8 @@ if (!isRoot) {
   async function interrupted(signal: NodeJS.Signals): Promise<void> {
     await withNamespace(`int${signal.slice(3).toLowerCase()}`, async (name) => {
       const marker = join(tmpdir(), `${name}.ran`);
-      const fifoPath = `/run/netns-${name}/resolv.conf`;
-      sh(`mkdir -p /run/netns-${name} && mkfifo ${fifoPath}`);
+      const fifoPath = `/run/netns-run/${name}/resolv.conf`;
+      sh(`mkdir -p /run/netns-run/${name} && mkfifo ${fifoPath}`);
       const child = spawn(NODE, [BIN, name, '--', ...touching(marker)], { cwd: '/tmp', stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -141,7 +141,7 @@ if (!isRoot) {
         let link: string;
         try {
           assert.ok(isNsfs(`/run/netns/${name}`), 'precondition: the namespace is made when netns-run reads resolv.conf');
-          assert.is(mountCount(`/run/netns-${name}`), 1, 'precondition: the state directory is mounted');
+          assert.is(mountCount('/run/netns-run'), 1, 'precondition: the state root is mounted');
           link = nsLink('net', `/run/netns/${name}`);
           child.kill(signal);
           // netns-run rewrites its copy next: without the FIFO in its way, that makes a plain file.
@@ -155,8 +155,8 @@ if (!isRoot) {
         assert.is(result.signal, signal, `ended with code ${result.code}, signal ${result.signal}, stderr: ${result.stderr}`);
         assert.not.ok(present(marker), 'the command ran');
         // Only the directory the test made is left, and empty: the FIFO went with the copies it stood for.
-        assert.equal(everythingOf(name), [`/run/netns-${name}`], 'left behind');
-        assert.equal(listing(`/run/netns-${name}`), [], 'files netns-run made in its state directory were left');
+        assert.equal(everythingOf(name), [`/run/netns-run/${name}`], 'left behind');
+        assert.equal(listing(`/run/netns-run/${name}`), [], 'files netns-run made in its state directory were left');
         // The helper that held the mount namespace lives in the network namespace: it must be gone too.
         assert.ok(await eventually(() => processesIn(link).length === 0), `processes left in the namespace: ${processesIn(link).join(' ')}`);
       } finally {

@@ -60,7 +60,7 @@ async function assertNothingMade(world: World, name: string, what: string): Prom
   assert.ok(await eventually(() => world.hostProcesses().length === 0, 5_000), `${what}: processes left in the host stand-in: ${world.hostProcesses().join(' ')}`);
   assert.equal(world.hostLinks(), ['lo', 'nrwh0'], `${what}: links left in the host stand-in`);
   assert.equal(linksIn(name), ['lo'], `${what}: links left in ${name}`);
-  for (const dir of [`/run/netns-${name}/wireguard`, `/run/netns-${name}/wireguard-go`]) {
+  for (const dir of [`/run/netns-run/${name}/wireguard`, `/run/netns-run/${name}/wireguard-go`]) {
     const left = present(dir) ? readdirSync(dir) : [];
     assert.equal(left, [], `${what}: files left in ${dir}`);
   }
@@ -123,7 +123,7 @@ if (!isRoot) {
       assertRanOk(removed, 'remove');
       assert.is(removed.stdout.trim(), '[]');
       await assertNothingMade(world, name, 'after remove');
-      assert.not.ok(present(`/run/netns-${name}/wireguard`), 'the view directory is left');
+      assert.not.ok(present(`/run/netns-run/${name}/wireguard`), 'the view directory is left');
     });
   });
 
@@ -165,7 +165,7 @@ if (!isRoot) {
       assertRanOk(down, '--down');
       assert.ok(await eventually(() => world.hostProcesses().length === 0, 5_000), 'wireguard-go is left after --down');
       assert.not.ok(present(`/run/netns/${name}`), 'the namespace is left');
-      assert.not.ok(present(`/run/netns-${name}`), 'the state directory is left');
+      assert.not.ok(present(`/run/netns-run/${name}`), 'the state directory is left');
       assert.equal(world.hostLinks(), ['lo', 'nrwh0']);
     });
   });
@@ -225,7 +225,7 @@ if (!isRoot) {
       assertOneErrorLine(result, 125, 'bad key');
       assert.match(result.stderr, /wg0\.conf:2: PrivateKey is not a WireGuard key/);
       assert.not.ok(present(`/run/netns/${name}`), 'a namespace was made');
-      assert.not.ok(present(`/run/netns-${name}`), 'a state directory was left');
+      assert.not.ok(present(`/run/netns-run/${name}`), 'a state directory was left');
       assert.is(world.hostProcesses().length, 0);
     });
   });

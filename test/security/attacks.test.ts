@@ -301,9 +301,9 @@ const TAKEN: readonly { title: string; make: (name: string, scratch: string) => 
     owned: (name) => [`/run/netns/${name}`],
   },
   {
-    title: '/run/netns-NAME a symlink to a directory of root\'s',
-    make: (name, scratch) => symlinkSync(scratch, `/run/netns-${name}`),
-    owned: (name) => [`/run/netns-${name}`],
+    title: '/run/netns-run/NAME a symlink to a directory of root\'s',
+    make: (name, scratch) => symlinkSync(scratch, `/run/netns-run/${name}`),
+    owned: (name) => [`/run/netns-run/${name}`],
   },
   {
     title: '/etc/netns/NAME a symlink to a directory of root\'s',

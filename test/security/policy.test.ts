@@ -340,7 +340,7 @@ for (const { title, prepare } of TAMPERS) {
       noShadow([result.stdout, result.stderr], title);
       noSecret(a, result, title);
       assert.not.ok(existsSync(`/run/netns/${name}`), `${title}: the network namespace was made`);
-      assert.not.ok(existsSync(`/run/netns-${name}`), `${title}: the state directory was made`);
+      assert.not.ok(existsSync(`/run/netns-run/${name}`), `${title}: the state directory was made`);
       assert.equal(mountsMentioning(name), [], `${title}: mounts were left`);
     } finally {
       removeEverything(name);
@@ -360,7 +360,7 @@ suite.eachMode('/etc/netns/NAME handed to the attacker after first use: swapping
     worked(await runAs(a, ['/bin/sh', '-c', `ln -s /etc/shadow ${dir}/resolv.conf.new && mv -T ${dir}/resolv.conf.new ${dir}/resolv.conf`]), 'the swap');
     const again = await attackRun(mode, a, [name, '--', 'cat', '/etc/resolv.conf']);
     refused(again, 'after the swap');
-    noShadow([again.stdout, again.stderr, readFileSync(`/run/netns-${name}/resolv.conf`, 'utf8')], 'after the swap');
+    noShadow([again.stdout, again.stderr, readFileSync(`/run/netns-run/${name}/resolv.conf`, 'utf8')], 'after the swap');
   } finally {
     removeEverything(name);
   }

@@ -43,8 +43,9 @@ function keyValues(text: string): Map<string, string> {
 /** netns-run and everything it made for NAME is there exactly once. */
 function singular(name: string, what: string): void {
   assert.is(mountCount(`/run/netns/${name}`), 1, `${what}: mounts at /run/netns/${name}`);
-  assert.is(mountCount(`/run/netns-${name}`), 1, `${what}: mounts at /run/netns-${name}`);
-  assert.is(mountCount(`/run/netns-${name}/mntns`), 1, `${what}: mounts at /run/netns-${name}/mntns`);
+  assert.is(mountCount(`/run/netns-run/${name}`), 0, `${what}: mounts at /run/netns-run/${name}`);
+  assert.is(mountCount('/run/netns-run'), 1, `${what}: mounts at /run/netns-run`);
+  assert.is(mountCount(`/run/netns-run/${name}/mntns`), 1, `${what}: mounts at /run/netns-run/${name}/mntns`);
 }
 
 /** Processes whose command line mentions TEXT (helpers left running, say). */
@@ -211,7 +212,7 @@ kill -CONT $p 2>/dev/null; wait $p; echo "rc=$?"`;
     const run = scripted(mode, a, script, [name, '--', 'true'], { F: flag });
     try {
       for (let t = 0; t < 200 && !existsSync(`${flag}.paused`); t += 1) await new Promise((r) => setTimeout(r, 25));
-      if (!stoppedMentioning(name) || locksOn(`/run/netns-${name}`) === 0) continue;
+      if (!stoppedMentioning(name) || locksOn(`/run/netns-run/${name}`) === 0) continue;
       // The attacker holds the first-use lock and sleeps on it. Anyone else's first use must still get through.
       const other = await netnsRun([name, '--', 'id', '-u'], { env: ROOT_ENV, timeoutMs: 10_000 });
       assert.ok(other.code === 0 && other.stdout === '0\n', `while the attacker's netns-run sat paused holding the lock (${delay}s in), root's call on ${name} did not get through within 10 s (it waits up to 60 s for the lock, then fails): ${show(other)}`);
@@ -257,7 +258,7 @@ suite.eachMode('a caller\'s file-size limit never cuts a file that everyone in t
   const name = suite.fresh('fsize');
   try {
     worked(await attackRun(mode, a, [name, '--', 'true']), 'first use');
-    const copies = [`/run/netns-${name}/resolv.conf`, `/run/netns-${name}/nsswitch.conf`];
+    const copies = [`/run/netns-run/${name}/resolv.conf`, `/run/netns-run/${name}/nsswitch.conf`];
     for (const [limit, mustWork] of [[['--fsize=19:unlimited'], true], [['--fsize=19'], false], [['--fsize=0'], false]] as const) {
       // The administrator edits both files; the next call brings the copies the binds show up to date.
       const edited = [`# ${limit.join(' ')}: edited by the administrator, longer than any limit here\nnameserver 192.0.2.53\nnameserver 192.0.2.54\noptions edns0 timeout:1\n`,

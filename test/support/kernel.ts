@@ -127,7 +127,7 @@ export async function holdNamespace(kind: 'net' | 'mnt', path: string): Promise<
  * and a test must clean up after exactly those failures too.
  */
 export function removeEverything(name: string): void {
-  const paths = [`/run/netns-${name}`, `/run/netns/${name}`];
+  const paths = [`/run/netns-run/${name}`, `/run/netns/${name}`];
   for (let round = 0; round < 100; round += 1) {
     const mounted = mountPoints().filter((point) => paths.some((path) => point === path || point.startsWith(`${path}/`)));
     if (mounted.length === 0) break;
@@ -176,7 +176,7 @@ export function present(path: string): boolean {
 
 /** Everything that exists for NAME: its paths under /run and /etc, mounts at or under them, and ip's list. */
 export function everythingOf(name: string): string[] {
-  const paths = [`/run/netns/${name}`, `/run/netns-${name}`, `/etc/netns/${name}`, `/run/lock/netns-run/${name}.lock`];
+  const paths = [`/run/netns/${name}`, `/run/netns-run/${name}`, `/etc/netns/${name}`, `/run/lock/netns-run/${name}.lock`];
   const found = paths.filter(present);
   for (const point of mountPoints()) if (paths.some((path) => point === path || point.startsWith(`${path}/`))) found.push(`mount ${point}`);
   if (netnsList().includes(name)) found.push(`ip netns list: ${name}`);

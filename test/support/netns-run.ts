@@ -92,9 +92,9 @@ export function uniqueName(tag: string): string {
 /** Removes everything netns-run or a test made for NAME; safe to call whatever state it is in. */
 export function removeNamespace(name: string): void {
   trySh(`
-    umount /run/netns-${name}/mntns 2>/dev/null
-    umount -l /run/netns-${name} 2>/dev/null
-    rm -rf /run/netns-${name} /etc/netns/${name}
+    umount /run/netns-run/${name}/mntns 2>/dev/null
+    umount -l /run/netns-run/${name} 2>/dev/null
+    rm -rf /run/netns-run/${name} /etc/netns/${name}
     ip netns delete ${name} 2>/dev/null
     rm -f /run/netns/${name}
   `);
@@ -103,8 +103,8 @@ export function removeNamespace(name: string): void {
 /** Lists what exists for NAME: empty when nothing is left. */
 export function tracesOf(name: string): string[] {
   const traces: string[] = [];
-  for (const path of [`/run/netns/${name}`, `/run/netns-${name}`, `/etc/netns/${name}`]) if (existsSync(path)) traces.push(path);
-  const mounts = readdirSync('/proc/self').length ? trySh(`grep -F ' /run/netns-${name}' /proc/self/mountinfo`).stdout.trim() : '';
+  for (const path of [`/run/netns/${name}`, `/run/netns-run/${name}`, `/etc/netns/${name}`]) if (existsSync(path)) traces.push(path);
+  const mounts = readdirSync('/proc/self').length ? trySh(`grep -F ' /run/netns-run/${name}' /proc/self/mountinfo`).stdout.trim() : '';
   if (mounts) traces.push(`mounts: ${mounts.split('\n').length}`);
   return traces;
 }

@@ -12,7 +12,7 @@
 // only grow; a test about that very trap passes `spread` to let the script
 // (and netns-run) run on every CPU while the sandbox was made on `cpu`.
 //
-// What netns-run writes outside an overlay (/run/netns-NAME, /run/netns/NAME,
+// What netns-run writes outside an overlay (/run/netns-run/NAME, /run/netns/NAME,
 // /etc/netns/NAME) stays on the real filesystem while the mounts it made
 // vanish with the sandbox: tests still call removeNamespace() for every name.
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -23,10 +23,10 @@ test('refuses names that would escape or confuse a path, with status 125', () =>
 test('derives every path from the name', () => {
   const paths = pathsFor('wg');
   assert.is(paths.netns, '/run/netns/wg');
-  assert.is(paths.mntns, '/run/netns-wg/mntns');
+  assert.is(paths.mntns, '/run/netns-run/wg/mntns');
   assert.is(paths.resolvConf, '/etc/netns/wg/resolv.conf');
   assert.is(paths.nsswitchConf, '/etc/netns/wg/nsswitch.conf');
-  assert.equal(paths.covered.map(({ host, source }) => `${source} ${host}`), ['/run/netns-wg/resolv.conf /etc/resolv.conf', '/run/netns-wg/nsswitch.conf /etc/nsswitch.conf', '/run/netns-wg/nscd /run/nscd']);
+  assert.equal(paths.covered.map(({ host, source }) => `${source} ${host}`), ['/run/netns-run/wg/resolv.conf /etc/resolv.conf', '/run/netns-run/wg/nsswitch.conf /etc/nsswitch.conf', '/run/netns-run/wg/nscd /run/nscd']);
   assert.is(paths.configDir, '/etc/netns-run/wg');
 });
 

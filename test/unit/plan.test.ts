@@ -8,7 +8,7 @@ import { planEntry, type EntryInput } from '../../src/exec/plan.js';
 /** A namespace netns-run made earlier and nothing has changed since: the warm path. */
 const CURRENT: NamespaceFacts = {
   netns: 'mounted',
-  stateDir: 'mounted',
+  stateRoot: 'mounted',
   mntns: 'current',
   resolvConf: true,
   nsswitchConf: true,
@@ -21,7 +21,7 @@ const CURRENT: NamespaceFacts = {
 const NOTHING: NamespaceFacts = {
   ...CURRENT,
   netns: 'missing',
-  stateDir: 'missing',
+  stateRoot: 'unmounted',
   mntns: 'missing',
   resolvConf: false,
   nsswitchConf: false,
@@ -56,7 +56,7 @@ test('everything current: no steps (the warm path takes no lock)', () => {
 
 test('nothing exists: the full cold sequence, in order', () => {
   assert.equal(planEnsure(NOTHING), [
-    'make-state-dir-private',
+    'make-state-root-private',
     'create-netns',
     'default-resolv-conf',
     'default-nsswitch-conf',
@@ -66,7 +66,7 @@ test('nothing exists: the full cold sequence, in order', () => {
 
 test('nothing exists on a host without resolv.conf, nsswitch.conf or /run/nscd: mount points are made before the mount namespace', () => {
   assert.equal(planEnsure({ ...NOTHING, missingHostPaths: ['resolv-conf', 'nsswitch-conf', 'nscd'] }), [
-    'make-state-dir-private',
+    'make-state-root-private',
     'create-netns',
     'default-resolv-conf',
     'default-nsswitch-conf',
@@ -79,13 +79,13 @@ test('nothing exists on a host without resolv.conf, nsswitch.conf or /run/nscd: 
 
 test('a namespace made by someone else (ip netns add) is used, never created or removed', () => {
   const steps = planEnsure({ ...NOTHING, netns: 'mounted' });
-  assert.equal(steps, ['make-state-dir-private', 'default-resolv-conf', 'default-nsswitch-conf', 'create-mntns']);
+  assert.equal(steps, ['make-state-root-private', 'default-resolv-conf', 'default-nsswitch-conf', 'create-mntns']);
   assert.not.ok(steps.includes('create-netns'));
   assert.not.ok(steps.includes('remove-stale-netns'));
 });
 
 test('a foreign namespace whose administrator wrote /etc/netns/NAME: only the mount namespace is made', () => {
-  assert.equal(planEnsure({ ...CURRENT, stateDir: 'missing', mntns: 'missing' }), ['make-state-dir-private', 'create-mntns']);
+  assert.equal(planEnsure({ ...CURRENT, stateRoot: 'unmounted', mntns: 'missing' }), ['make-state-root-private', 'create-mntns']);
 });
 
 test('a stale netns file (no mount) is removed, then the namespace created, and the old mount namespace replaced', () => {
@@ -115,8 +115,9 @@ test('only resolv.conf missing: write the default, nothing else', () => {
   assert.equal(planEnsure({ ...CURRENT, nsswitchConf: false }), ['default-nsswitch-conf']);
 });
 
-test('state directory that exists but is no mount: made private, not made again', () => {
-  assert.equal(planEnsure({ ...CURRENT, stateDir: 'directory', mntns: 'missing' }), ['make-state-dir-private', 'create-mntns']);
+test('the state root is made a private mount once, for every namespace: never again once it is one', () => {
+  assert.equal(planEnsure({ ...CURRENT, stateRoot: 'unmounted', mntns: 'missing' }), ['make-state-root-private', 'create-mntns']);
+  assert.equal(planEnsure({ ...CURRENT, mntns: 'missing' }), ['create-mntns']);
 });
 
 test('missing host mount points do not matter while the mount namespace is current', () => {
@@ -129,10 +130,10 @@ test('every plan keeps the order dependencies', () => {
   };
   let plans = 0;
   for (const netns of ['mounted', 'missing', 'stale'] as const)
-    for (const stateDir of ['mounted', 'directory', 'missing'] as const)
+    for (const stateRoot of ['mounted', 'unmounted'] as const)
       for (const mntns of ['current', 'missing', 'stale'] as const)
         for (const flag of [true, false]) {
-          const steps = planEnsure({ ...CURRENT, netns, stateDir, mntns, resolvConf: flag, nsswitchConf: flag, missingHostPaths: flag ? [] : ['resolv-conf', 'nsswitch-conf', 'nscd'] });
+          const steps = planEnsure({ ...CURRENT, netns, stateRoot, mntns, resolvConf: flag, nsswitchConf: flag, missingHostPaths: flag ? [] : ['resolv-conf', 'nsswitch-conf', 'nscd'] });
           plans += 1;
           assert.equal(steps.length, new Set(steps).size, `a step twice: ${steps.join(',')}`);
           // A usable namespace pair needs both: netns mounted and mntns current.
@@ -140,7 +141,7 @@ test('every plan keeps the order dependencies', () => {
           assert.is(steps.includes('create-mntns'), netns !== 'mounted' || mntns !== 'current', `${netns}/${mntns}: ${steps.join(',')}`);
           assert.is(steps.includes('remove-stale-netns'), netns === 'stale');
           for (const [a, b] of [
-            ['make-state-dir-private', 'create-mntns'],
+            ['make-state-root-private', 'create-mntns'],
             ['remove-stale-netns', 'create-netns'],
             ['create-netns', 'create-mntns'],
             ['default-resolv-conf', 'create-mntns'],
@@ -151,7 +152,7 @@ test('every plan keeps the order dependencies', () => {
             ['remove-stale-mntns', 'create-mntns'],
           ] as const) before(steps, a, b);
         }
-  assert.is(plans, 54);
+  assert.is(plans, 36);
 });
 
 const TOOLS = { nsenter: '/usr/bin/nsenter', setpriv: '/usr/bin/setpriv', env: '/usr/bin/env' };
@@ -176,7 +177,7 @@ test('planEntry for root: nsenter, setpriv as root with its groups and capabilit
   assert.is(plan.file, '/usr/bin/nsenter');
   assert.is(plan.route, 'execve');
   assert.equal(plan.argv, [
-    '/usr/bin/nsenter', '--net=/run/netns/wg', '--mount=/run/netns-wg/mntns', '--',
+    '/usr/bin/nsenter', '--net=/run/netns/wg', '--mount=/run/netns-run/wg/mntns', '--',
     '/usr/bin/setpriv', '--reuid=0', '--regid=0', '--groups=0', '--',
     '/usr/bin/env', '--default-signal=PIPE,XFSZ', '--chdir=/root', '--',
     'curl', '-v', 'https://example.org',
@@ -187,7 +188,7 @@ test('planEntry for root: nsenter, setpriv as root with its groups and capabilit
 test('planEntry for a user: their uid, gid and groups, no inheritable or ambient capabilities', () => {
   const plan = planEntry(input());
   assert.equal(plan.argv, [
-    '/usr/bin/nsenter', '--net=/run/netns/wg', '--mount=/run/netns-wg/mntns', '--',
+    '/usr/bin/nsenter', '--net=/run/netns/wg', '--mount=/run/netns-run/wg/mntns', '--',
     '/usr/bin/setpriv', '--reuid=1000', '--regid=1001', '--groups=1001,27,100', '--inh-caps=-all', '--ambient-caps=-all', '--',
     '/usr/bin/env', '--default-signal=PIPE,XFSZ', '--chdir=/home/alice/my dir', '--',
     'curl', '-v', 'https://example.org',
@@ -233,7 +234,7 @@ test('planEntry puts restore words after env\'s -- and before the command; helpe
 
 test('planEntry uses the namespace\'s own paths and the tools it was given', () => {
   const plan = planEntry(input({ paths: pathsFor('vpn.0'), tools: { nsenter: '/sbin/nsenter', setpriv: '/bin/setpriv', env: '/bin/env' } }));
-  assert.equal(plan.argv.slice(0, 5), ['/sbin/nsenter', '--net=/run/netns/vpn.0', '--mount=/run/netns-vpn.0/mntns', '--', '/bin/setpriv']);
+  assert.equal(plan.argv.slice(0, 5), ['/sbin/nsenter', '--net=/run/netns/vpn.0', '--mount=/run/netns-run/vpn.0/mntns', '--', '/bin/setpriv']);
   assert.is(plan.file, '/sbin/nsenter');
   assert.ok(plan.argv.includes('/bin/env'));
 });

@@ -57,9 +57,9 @@ test('wg runs inside the namespace with its own view of /var/run/wireguard, the 
   assert.is(file, '/usr/bin/nsenter');
   assert.equal(args.slice(0, 2), ['--net=/run/netns/vpn', '--']);
   // Names and paths are the script's arguments, never part of its text.
-  assert.equal(args.slice(-8), ['sh', '/run/netns-vpn/wireguard', '/var/run/wireguard', '/usr/bin/mount', '/usr/bin/wg', 'show', 'wg0', 'dump']);
-  assert.is(wireGuardPaths(paths).view, '/run/netns-vpn/wireguard');
-  assert.is(wireGuardPaths(paths).sockets, '/run/netns-vpn/wireguard-go');
+  assert.equal(args.slice(-8), ['sh', '/run/netns-run/vpn/wireguard', '/var/run/wireguard', '/usr/bin/mount', '/usr/bin/wg', 'show', 'wg0', 'dump']);
+  assert.is(wireGuardPaths(paths).view, '/run/netns-run/vpn/wireguard');
+  assert.is(wireGuardPaths(paths).sockets, '/run/netns-run/vpn/wireguard-go');
 });
 
 test.run();

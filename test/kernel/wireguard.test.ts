@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert';
 import { parseWgQuick, renderResolvConf } from '../../src/network/wg-quick.js';
 import { assertOneErrorLine, eventually, present, removeEverything } from '../support/kernel.js';
 import { BIN, isRoot, NODE, ROOT, runProgram, skipReason, trySh, withTestNode, type Result } from '../support/netns-run.js';
+import { cleanEnv, createTestUser, sudoMissing } from '../support/user.js';
 import { KEYS } from '../support/wg-samples.js';
 import { CLIENT_V4, HOST_ADDRESS, makeWorld, run, VPN_ADDRESS, WEB, worldName, type World } from '../support/world.js';
 
@@ -168,6 +169,25 @@ if (!isRoot) {
       assert.not.ok(present(`/run/netns-run/${name}`), 'the state directory is left');
       assert.equal(world.hostLinks(), ['lo', 'nrwh0']);
     });
+  });
+
+  test('through sudo, as a user: first use makes the tunnel, curl runs as the user through it', async () => {
+    const why = sudoMissing();
+    if (why !== undefined) {
+      skipReason(why);
+      return;
+    }
+    const user = createTestUser();
+    try {
+      await withConfiguredName(world.clientConfig(), async (name) => {
+        const result = await runProgram('nsenter', [`--net=/run/netns/${world.host}`, '--', trySh('command -v runuser').stdout.trim(), '-u', user.name, '--', 'sudo', '-n', BIN, name, '--', 'sh', '-c', 'id -u; curl -sS --max-time 10 http://ifconfig.me/'], { env: cleanEnv(), cwd: user.home, timeoutMs: 60_000 });
+        assertRanOk(result, 'sudo netns-run');
+        assert.equal(result.stdout.trim().split('\n'), [String(user.uid), VPN_ADDRESS]);
+        assert.is(world.hostProcesses().length, 1, 'one wireguard-go');
+      });
+    } finally {
+      user.cleanup();
+    }
   });
 
   test('20 concurrent first uses make one namespace and one tunnel', async () => {

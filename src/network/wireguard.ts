@@ -26,7 +26,7 @@ import { describeFailure, failed, HELPER_ENV, helperSucceeds, runHelper, startDa
 import type { NamespacePaths } from '../name.js';
 import { findOptionalTool, findTools, type Tools } from '../tools.js';
 import { cidrText } from './address.js';
-import { renderSetconf, routes, type WireGuardSpec } from './wg-quick.js';
+import { isInterfaceName, renderSetconf, routes, type WireGuardSpec } from './wg-quick.js';
 
 export type TunnelTools = Pick<Tools, 'ip' | 'wg' | 'nsenter' | 'unshare' | 'mount' | 'sh' | 'cat'>;
 
@@ -113,7 +113,10 @@ export function readRecords(wg: WireGuardPaths): MadeRecord[] {
   for (const entry of entries.filter((e) => e.endsWith('.made')).sort()) {
     try {
       const parsed = JSON.parse(readFileSync(`${wg.view}/${entry}`, 'utf8')) as MadeRecord;
-      if (typeof parsed.interfaceName === 'string' && typeof parsed.temporaryName === 'string') records.push(parsed);
+      // Its names become paths and ip arguments: only the shapes netns-run writes.
+      if (typeof parsed.interfaceName === 'string' && isInterfaceName(parsed.interfaceName) && typeof parsed.temporaryName === 'string' && TEMPORARY_NAME.test(parsed.temporaryName)) {
+        records.push(parsed);
+      }
     } catch {
       // A record cut short by a crash: what it named is found by the temporary name's pattern on repair.
     }
@@ -184,6 +187,9 @@ function isRecordedDaemon(record: MadeRecord, wireguardGo: string | undefined): 
     return false;
   }
 }
+
+/** Random, so that no host interface (wg0 or another netns-run's) is ever touched; at most 15 characters. */
+const TEMPORARY_NAME = /^nrwg-[0-9a-f]{8}$/;
 
 function temporaryName(): string {
   return `nrwg-${randomBytes(4).toString('hex')}`;
@@ -344,7 +350,7 @@ const STOP_TIMEOUT_MS = 3_000;
  */
 export function removeTunnel(given: MadeRecord, paths: NamespacePaths, tools: Pick<TunnelTools, 'ip'>): string[] {
   const problems: string[] = [];
-  const found = given.kind === 'userspace' && given.pid === undefined && /^nrwg-[0-9a-f]{8}$/.test(given.temporaryName) ? findDaemon(given.temporaryName) : undefined;
+  const found = given.kind === 'userspace' && given.pid === undefined && TEMPORARY_NAME.test(given.temporaryName) ? findDaemon(given.temporaryName) : undefined;
   const record: MadeRecord = found !== undefined ? { ...given, ...found } : given;
   const wg = wireGuardPaths(paths);
   if (record.kind === 'userspace' && record.pid !== undefined && isRecordedDaemon(record, findOptionalTool('wireguard-go'))) {
@@ -357,7 +363,7 @@ export function removeTunnel(given: MadeRecord, paths: NamespacePaths, tools: Pi
   if (hasLink(tools, paths.name, record.interfaceName)) helperSucceeds(tools.ip, ['-n', paths.name, 'link', 'delete', 'dev', record.interfaceName]);
   if (hasLink(tools, paths.name, record.temporaryName)) helperSucceeds(tools.ip, ['-n', paths.name, 'link', 'delete', 'dev', record.temporaryName]);
   // Crashed before the move: the interface is still in our own namespace, under its temporary name only.
-  if (/^nrwg-[0-9a-f]{8}$/.test(record.temporaryName) && helperSucceeds(tools.ip, ['link', 'show', 'dev', record.temporaryName])) {
+  if (TEMPORARY_NAME.test(record.temporaryName) && helperSucceeds(tools.ip, ['link', 'show', 'dev', record.temporaryName])) {
     if (!helperSucceeds(tools.ip, ['link', 'delete', 'dev', record.temporaryName])) problems.push(`interface ${record.temporaryName}`);
   }
   for (const file of [`${wg.view}/${record.interfaceName}.sock`, `${wg.sockets}/${record.temporaryName}.sock`, recordPath(wg, record.interfaceName)]) {

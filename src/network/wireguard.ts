@@ -19,7 +19,7 @@
 //
 // Keys reach wg(8) on its stdin only, and what wg prints is never quoted in
 // an error: it echoes a malformed key back.
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { NetnsRunError } from '../errors.js';
 import { describeFailure, failed, HELPER_ENV, helperSucceeds, runHelper, startDaemon, tryHelper } from '../helpers.js';
@@ -93,13 +93,16 @@ function recordPath(wg: WireGuardPaths, ifname: string): string {
   return `${wg.view}/${ifname}.made`;
 }
 
+/** Replaced whole (a new file renamed over the old): a SIGKILL leaves the old record or the new one, never an empty one. */
 function writeRecord(wg: WireGuardPaths, record: MadeRecord): void {
-  const fd = openSync(recordPath(wg, record.interfaceName), constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  const path = recordPath(wg, record.interfaceName);
+  const fd = openSync(`${path}.new`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   try {
     writeSync(fd, `${JSON.stringify(record)}\n`);
   } finally {
     closeSync(fd);
   }
+  renameSync(`${path}.new`, path);
 }
 
 export function readRecords(wg: WireGuardPaths): MadeRecord[] {
@@ -366,7 +369,7 @@ export function removeTunnel(given: MadeRecord, paths: NamespacePaths, tools: Pi
   if (TEMPORARY_NAME.test(record.temporaryName) && helperSucceeds(tools.ip, ['link', 'show', 'dev', record.temporaryName])) {
     if (!helperSucceeds(tools.ip, ['link', 'delete', 'dev', record.temporaryName])) problems.push(`interface ${record.temporaryName}`);
   }
-  for (const file of [`${wg.view}/${record.interfaceName}.sock`, `${wg.sockets}/${record.temporaryName}.sock`, recordPath(wg, record.interfaceName)]) {
+  for (const file of [`${wg.view}/${record.interfaceName}.sock`, `${wg.sockets}/${record.temporaryName}.sock`, `${recordPath(wg, record.interfaceName)}.new`, recordPath(wg, record.interfaceName)]) {
     try {
       unlinkSync(file);
     } catch (error) {

@@ -8,7 +8,7 @@ import { rootOnlyWritable } from './trust.js';
 // never from the caller's PATH, and only if root alone can change them.
 export const TRUSTED_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'prlimit' | 'nice' | 'sh' | 'cat' | 'getent' | 'sudo' | 'pkexec';
+export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'prlimit' | 'nice' | 'sh' | 'cat' | 'getent' | 'sudo' | 'pkexec' | 'wg' | 'wireguard-go';
 
 const PACKAGES: Record<ToolName, string> = {
   nsenter: 'util-linux',
@@ -27,6 +27,8 @@ const PACKAGES: Record<ToolName, string> = {
   getent: 'libc-bin',
   sudo: 'sudo',
   pkexec: 'pkexec',
+  wg: 'wireguard-tools',
+  'wireguard-go': 'wireguard-go',
 };
 
 /** Executable by this process, judged by the rule every command is judged by (access.ts), with our real ids. */
@@ -54,10 +56,15 @@ function search(tool: string): { path: string; st: Stats } | undefined {
 }
 
 export function findTool(tool: ToolName): string {
+  const path = findOptionalTool(tool);
+  if (path === undefined) throw new NetnsRunError(`${tool} not found in ${TRUSTED_PATH}; install ${PACKAGES[tool]}`);
+  return path;
+}
+
+/** findTool for a tool netns-run can do without (wireguard-go where the kernel has WireGuard): undefined if not installed. */
+export function findOptionalTool(tool: ToolName): string | undefined {
   const found = search(tool);
-  if (found === undefined) {
-    throw new NetnsRunError(`${tool} not found in ${TRUSTED_PATH}; install ${PACKAGES[tool]}`);
-  }
+  if (found === undefined) return undefined;
   const { path, st } = found;
   if (!rootOnlyWritable(st) || !rootOnlyWritable(statSync(dirname(path)))) {
     throw new NetnsRunError(`${path} can be changed by someone other than root, so netns-run will not run it as root; fix its owner and mode`);

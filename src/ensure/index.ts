@@ -1,5 +1,6 @@
 import type { NamespacePaths } from '../name.js';
 import { NetnsRunError } from '../errors.js';
+import { loadNetworkConfig } from '../network/config.js';
 import { findTools } from '../tools.js';
 import { inspect } from './inspect.js';
 import { lockStateDir } from './lock.js';
@@ -32,8 +33,11 @@ export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Erro
     // Someone may have made it while we waited: decide again under the lock.
     const steps = planEnsure(inspect(paths));
     // Or removed it: a caller who may only use NAME must not be the one to make it.
-    if (cannotCreate !== undefined && steps.includes('create-netns')) throw cannotCreate;
-    const context: SetupContext = { paths, tools, undo };
+    // Putting a tunnel in is making the namespace's network: create as well.
+    if (cannotCreate !== undefined && (steps.includes('create-netns') || steps.includes('make-tunnels'))) throw cannotCreate;
+    // Every WireGuard file is read and checked before the first step: a bad one makes nothing.
+    const network = steps.includes('make-tunnels') || steps.includes('default-resolv-conf') ? loadNetworkConfig(paths) : undefined;
+    const context: SetupContext = { paths, tools, undo, ...(network !== undefined ? { network } : {}) };
     for (const name of steps) {
       await step(name).apply(context);
       await signalsHandled();

@@ -1,5 +1,7 @@
 import { lstatSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import type { NamespacePaths } from '../name.js';
+import { wireGuardFiles } from '../network/config.js';
+import { madeInterfaces } from '../network/wireguard.js';
 import type { NamespaceFacts } from './plan.js';
 
 /** statfs(2) f_type of the nsfs filesystem: what a bound /proc/PID/ns/* file shows. */
@@ -69,9 +71,19 @@ export function coversRecord(paths: NamespacePaths): string {
   return paths.covered.map(({ host }) => `${host} ${hostIdentity(host)}\n`).join('');
 }
 
+/** Is every interface /etc/netns-run/NAME asks for made in the namespace NETNSID? Two stat calls when nothing is asked for. */
+function tunnelsFact(paths: NamespacePaths, netnsId: string | undefined): NamespaceFacts['tunnels'] {
+  const wanted = wireGuardFiles(paths.configDir);
+  if (wanted.length === 0) return 'none';
+  if (netnsId === undefined) return 'missing';
+  const made = madeInterfaces(paths, netnsId);
+  return wanted.every((ifname) => made.has(ifname)) ? 'made' : 'missing';
+}
+
 /** Reads the state of NAME. The warm path costs a handful of stat calls and two small reads. */
 export function inspect(paths: NamespacePaths): NamespaceFacts {
   const netnsId = namespaceId(paths.netns);
+  const tunnels = tunnelsFact(paths, netnsId);
   const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
   let mntns: NamespaceFacts['mntns'];
   if (isNamespaceMount(paths.mntns)) {
@@ -87,10 +99,10 @@ export function inspect(paths: NamespacePaths): NamespaceFacts {
     const recorded = new Map(readText(paths.covers).split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
     const replacedCovers = [...now].filter(([host, id]) => recorded.get(host) !== id).map(([host]) => host);
     // Nothing below matters on the warm path; skip reading the mount table.
-    return { netns, stateRoot: 'mounted', mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers };
+    return { netns, stateRoot: 'mounted', mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers, tunnels };
   }
   const stateRoot = mountPoints().has(paths.stateRoot) ? 'mounted' : 'unmounted';
-  return { netns, stateRoot, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [] };
+  return { netns, stateRoot, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [], tunnels };
 }
 
 /** Did netns-run make the network namespace at paths.netns? Only if its marker names this very one: a recreated namespace is someone else's. */

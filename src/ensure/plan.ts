@@ -23,11 +23,17 @@ export interface NamespaceFacts {
    * bind whose mount point goes away, so inside they show the host's again.
    */
   readonly replacedCovers: readonly string[];
+  /**
+   * The WireGuard interfaces /etc/netns-run/NAME asks for: none asked for,
+   * all made in this very network namespace, or some still to make.
+   */
+  readonly tunnels: 'none' | 'made' | 'missing';
 }
 
 export type EnsureStep =
   | 'remove-stale-netns'
   | 'create-netns'
+  | 'make-tunnels'
   | 'make-state-root-private'
   | 'default-resolv-conf'
   | 'default-nsswitch-conf'
@@ -50,6 +56,8 @@ export function planEnsure(facts: NamespaceFacts): EnsureStep[] {
   if ((!mntnsUsable || !netnsUsable) && facts.stateRoot !== 'mounted') steps.push('make-state-root-private');
   if (facts.netns === 'stale') steps.push('remove-stale-netns');
   if (!netnsUsable) steps.push('create-netns');
+  // A new network namespace has none of the old one's interfaces.
+  if (facts.tunnels === 'missing' || (facts.tunnels === 'made' && !netnsUsable)) steps.push('make-tunnels');
   if (!facts.resolvConf) steps.push('default-resolv-conf');
   if (!facts.nsswitchConf) steps.push('default-nsswitch-conf');
   // While the mount namespace stands, the host's paths matter only where a bind must be made again.

@@ -47,10 +47,11 @@ function makeDir(path: string, undo: Undo): void {
   }
 }
 
-export function writeDefaultResolvConf(paths: NamespacePaths, undo: Undo): void {
+/** fromTunnel: the resolv.conf a WireGuard file's DNS = asks for, which then replaces the public defaults. */
+export function writeDefaultResolvConf(paths: NamespacePaths, undo: Undo, fromTunnel?: string): void {
   makeDir('/etc/netns', undo);
   makeDir(paths.etcDir, undo);
-  createOnce(paths.resolvConf, defaultResolvConf(paths.name), undo);
+  createOnce(paths.resolvConf, fromTunnel ?? defaultResolvConf(paths.name), undo);
 }
 
 export function writeDefaultNsswitchConf(paths: NamespacePaths, undo: Undo): void {

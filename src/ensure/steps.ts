@@ -7,6 +7,7 @@
 // record here.
 
 import { lstatSync, rmSync } from 'node:fs';
+import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
 import { runHelper } from '../helpers.js';
@@ -16,6 +17,9 @@ import { createNetns, removeStaleNetns } from './netns.js';
 import type { EnsureStep } from './plan.js';
 import { writeDefaultNsswitchConf, writeDefaultResolvConf } from './resolver.js';
 import type { Undo } from './undo.js';
+import { loadNetworkConfig, type NetworkSpec } from '../network/config.js';
+import { makeTunnels, removeTunnels } from '../network/wireguard.js';
+import { renderResolvConf } from '../network/wg-quick.js';
 
 export type SetupTools = Pick<Tools, 'ip' | 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'flock' | 'taskset'>;
 
@@ -23,6 +27,8 @@ export interface SetupContext {
   readonly paths: NamespacePaths;
   readonly tools: SetupTools;
   readonly undo: Undo;
+  /** /etc/netns-run/NAME, read and checked before the first step (so a bad file makes nothing). */
+  readonly network?: NetworkSpec;
 }
 
 export interface TeardownContext {
@@ -72,9 +78,22 @@ const STEPS: Readonly<Record<EnsureStep, Step>> = {
       removeAll([paths.createdMarker]);
     },
   },
+  // After the namespace, so that --down removes the tunnels (and their wireguard-go) before the namespace.
+  'make-tunnels': {
+    what: 'making the WireGuard interfaces',
+    apply: ({ paths, undo, network }) => {
+      const id = namespaceId(paths.netns);
+      if (id === undefined) throw new NetnsRunError(`${paths.netns} is no network namespace; cannot put a tunnel in it`);
+      makeTunnels((network ?? loadNetworkConfig(paths)).interfaces, paths, id, undo);
+    },
+    tearDown: ({ paths, tools, notes }) => {
+      for (const left of removeTunnels(paths, tools)) notes.push(`could not remove ${left}`);
+    },
+  },
   'default-resolv-conf': {
     what: 'writing the default resolv.conf',
-    apply: ({ paths, undo }) => writeDefaultResolvConf(paths, undo),
+    // DNS = in a WireGuard file replaces the public defaults: with a tunnel, they are not used at all.
+    apply: ({ paths, undo, network }) => writeDefaultResolvConf(paths, undo, network && renderResolvConf(network.dns, network.dir)),
   },
   'default-nsswitch-conf': {
     what: 'writing the default nsswitch.conf',

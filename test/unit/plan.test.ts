@@ -14,6 +14,7 @@ const CURRENT: NamespaceFacts = {
   nsswitchConf: true,
   missingHostPaths: [],
   replacedCovers: [],
+  tunnels: 'none',
 };
 
 /** First use on a typical host: nothing of NAME exists, the host's /etc files and /run/nscd do. */
@@ -25,6 +26,18 @@ const NOTHING: NamespaceFacts = {
   resolvConf: false,
   nsswitchConf: false,
 };
+
+test('tunnels: made after the namespace, on first use and when a file was added; none on the warm path', () => {
+  assert.equal(planEnsure({ ...CURRENT, tunnels: 'made' }), []);
+  assert.equal(planEnsure({ ...CURRENT, tunnels: 'missing' }), ['make-tunnels']);
+  const first = planEnsure({ ...NOTHING, tunnels: 'missing' });
+  assert.ok(first.indexOf('create-netns') >= 0 && first.indexOf('create-netns') < first.indexOf('make-tunnels'), first.join(' '));
+  // Before the resolver defaults, which take DNS = from the files.
+  assert.ok(first.indexOf('make-tunnels') < first.indexOf('default-resolv-conf'), first.join(' '));
+  // A namespace made again has none of the old one's interfaces.
+  assert.ok(planEnsure({ ...CURRENT, netns: 'stale', tunnels: 'made' }).includes('make-tunnels'));
+  assert.not.ok(planEnsure({ ...NOTHING, tunnels: 'none' }).includes('make-tunnels'));
+});
 
 test('the host replaced a covered file: the kept mount namespace is repaired in place, nothing else', () => {
   assert.equal(planEnsure({ ...CURRENT, replacedCovers: ['/etc/resolv.conf'] }), ['rebind-replaced-covers']);

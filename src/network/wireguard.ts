@@ -1,0 +1,480 @@
+// Making, inspecting and removing the WireGuard interfaces of a namespace.
+//
+// The interface is made where the encrypted packets must go, in netns-run's
+// own network namespace (the host), configured there, then moved into NAME
+// and renamed: its UDP socket stays outside, so inside there is nothing but
+// lo and the tunnel, and a tunnel that is down is a namespace that reaches
+// nothing. It is made under a temporary name (nrwg-XXXXXXXX) so that a host
+// interface called wg0 is never touched.
+//
+// Kernel WireGuard where `ip link add type wireguard` works; otherwise
+// wireguard-go, one process per interface. wireguard-go's control socket is
+// /var/run/wireguard/TMP.sock, a path shared by every namespace, so each
+// wireguard-go runs in a private mount namespace where NAME's own directory
+// (/run/netns-run/NAME/wireguard-go) is bound at /var/run/wireguard. Renaming or
+// even hard-linking that socket makes wireguard-go shut down (it watches the
+// file with inotify), so the view `wg` reads, /run/netns-run/NAME/wireguard,
+// holds IFNAME.sock as a symlink to it: bound at /var/run/wireguard, `wg show
+// IFNAME` works, and only NAME's interfaces are listed.
+//
+// Keys reach wg(8) on its stdin only, and what wg prints is never quoted in
+// an error: it echoes a malformed key back.
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { NetnsRunError } from '../errors.js';
+import { describeFailure, failed, HELPER_ENV, helperSucceeds, runHelper, startDaemon, tryHelper } from '../helpers.js';
+import type { NamespacePaths } from '../name.js';
+import { findOptionalTool, findTools, type Tools } from '../tools.js';
+import { cidrText } from './address.js';
+import { isInterfaceName, renderSetconf, routes, type WireGuardSpec } from './wg-quick.js';
+
+export type TunnelTools = Pick<Tools, 'ip' | 'wg' | 'nsenter' | 'unshare' | 'mount' | 'sh' | 'cat'>;
+
+/** Kernel WireGuard, or wireguard-go at this path. */
+export type Backend = { readonly kind: 'kernel' } | { readonly kind: 'userspace'; readonly wireguardGo: string };
+
+/** The part of Undo that making a tunnel needs: actions to take back, newest first, synchronous. */
+export interface Rollback {
+  push(what: string, action: () => void): void;
+}
+
+/** Where WireGuard state of NAME lives (inside its state directory, so --down and the lock cover it). */
+export interface WireGuardPaths {
+  /** Bound at /var/run/wireguard for `wg`: IFNAME.sock symlinks, and IFNAME.made records. */
+  readonly view: string;
+  /** Bound at /var/run/wireguard for each wireguard-go of NAME: the real TMP.sock sockets. */
+  readonly sockets: string;
+}
+
+export function wireGuardPaths(paths: NamespacePaths): WireGuardPaths {
+  return { view: `${paths.stateDir}/wireguard`, sockets: `${paths.stateDir}/wireguard-go` };
+}
+
+/** wireguard-go and wg(8) know only this directory. */
+const SOCKET_DIR = '/var/run/wireguard';
+
+export function findTunnelTools(): TunnelTools {
+  return findTools(['ip', 'wg', 'nsenter', 'unshare', 'mount', 'sh', 'cat'] as const);
+}
+
+/**
+ * Kernel WireGuard if this kernel makes a wireguard link (tried in a
+ * throwaway network namespace, so nothing of the host's is touched; the
+ * module loads on demand), else wireguard-go if installed. Asked afresh on
+ * each setup: a module installed since must be used.
+ */
+export function chooseBackend(tools: Pick<TunnelTools, 'ip' | 'unshare'>): Backend {
+  // Loaded or built in: no need to try.
+  if (lstatSync('/sys/module/wireguard', { throwIfNoEntry: false }) !== undefined) return { kind: 'kernel' };
+  if (!failed(tryHelper(tools.unshare, ['--net', '--', tools.ip, 'link', 'add', 'nrwg-probe', 'type', 'wireguard']))) return { kind: 'kernel' };
+  const wireguardGo = findOptionalTool('wireguard-go');
+  if (wireguardGo === undefined) {
+    throw new NetnsRunError('this kernel has no WireGuard and wireguard-go is not installed; install the packages wireguard-go and wireguard-tools');
+  }
+  return { kind: 'userspace', wireguardGo };
+}
+
+/** What netns-run made for one interface, so that --down and repair remove exactly that. */
+export interface MadeRecord {
+  readonly kind: 'kernel' | 'userspace';
+  readonly interfaceName: string;
+  /** The name it was made under in the host. */
+  readonly temporaryName: string;
+  /** wireguard-go's PID and start time (/proc/PID/stat field 22): a PID alone may be reused. */
+  readonly pid?: number;
+  readonly startTime?: string;
+  /** The network namespace it was made in (inspect.ts's namespaceId): a recreated one has none of it. */
+  readonly netnsId?: string;
+  /** Written once the interface is up inside: a record without it is what a crash left. */
+  readonly complete?: boolean;
+}
+
+function recordPath(wg: WireGuardPaths, ifname: string): string {
+  return `${wg.view}/${ifname}.made`;
+}
+
+/** Replaced whole (a new file renamed over the old): a SIGKILL leaves the old record or the new one, never an empty one. */
+function writeRecord(wg: WireGuardPaths, record: MadeRecord): void {
+  const path = recordPath(wg, record.interfaceName);
+  const fd = openSync(`${path}.new`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(record)}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(`${path}.new`, path);
+}
+
+export function readRecords(wg: WireGuardPaths): MadeRecord[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(wg.view);
+  } catch {
+    return [];
+  }
+  const records: MadeRecord[] = [];
+  for (const entry of entries.filter((e) => e.endsWith('.made')).sort()) {
+    try {
+      const parsed = JSON.parse(readFileSync(`${wg.view}/${entry}`, 'utf8')) as MadeRecord;
+      // Its names become paths and ip arguments: only the shapes netns-run writes.
+      if (typeof parsed.interfaceName === 'string' && isInterfaceName(parsed.interfaceName) && typeof parsed.temporaryName === 'string' && TEMPORARY_NAME.test(parsed.temporaryName)) {
+        records.push(parsed);
+      }
+    } catch {
+      // A record cut short by a crash: what it named is found by the temporary name's pattern on repair.
+    }
+  }
+  return records;
+}
+
+function makePrivateDir(path: string): void {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NetnsRunError(`cannot create ${path}: ${(error as NodeJS.ErrnoException).code}`);
+  }
+  const st = lstatSync(path);
+  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o077) !== 0) throw new NetnsRunError(`${path} is not a directory only root can use; remove it and try again`);
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** /proc/PID/stat: state and start time, or undefined if there is no such process. */
+function processStat(pid: number): { state: string; startTime: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, startTime: fields[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  const stat = processStat(pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+/**
+ * The wireguard-go running for temporary name TMP, found by its command line:
+ * for a record a crash cut short before the PID was written. The name is
+ * random and netns-run's own, so no one else's process matches.
+ */
+function findDaemon(tmp: string): { pid: number; startTime: string } | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      if (argv.length !== 2 || argv[1] !== tmp || !/\/wireguard-go$/.test(readlinkSync(`/proc/${entry}/exe`))) continue;
+      const stat = processStat(Number(entry));
+      if (stat !== undefined) return { pid: Number(entry), startTime: stat.startTime };
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return undefined;
+}
+
+/** Is PID still the wireguard-go that RECORD names: the program, its argument and its start time? */
+function isRecordedDaemon(record: MadeRecord, wireguardGo: string | undefined): boolean {
+  if (record.pid === undefined || record.startTime === undefined) return false;
+  const stat = processStat(record.pid);
+  if (stat === undefined || stat.startTime !== record.startTime) return false;
+  try {
+    const exe = readlinkSync(`/proc/${record.pid}/exe`);
+    const argv = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return (wireguardGo === undefined || exe === wireguardGo) && /\/wireguard-go$/.test(exe) && argv.length === 2 && argv[1] === record.temporaryName;
+  } catch {
+    return false;
+  }
+}
+
+/** Random, so that no host interface (wg0 or another netns-run's) is ever touched; at most 15 characters. */
+const TEMPORARY_NAME = /^nrwg-[0-9a-f]{8}$/;
+
+function temporaryName(): string {
+  return `nrwg-${randomBytes(4).toString('hex')}`;
+}
+
+/** One line for a failed `wg setconf`, built without a word of wg's: it may have echoed a key. */
+function setconfFailure(spec: WireGuardSpec, stderr: string, how: string): NetnsRunError {
+  if (/Name or service not known|Temporary failure in name resolution|No address associated/.test(stderr)) {
+    return new NetnsRunError(`configuring ${spec.interfaceName} from ${spec.file} failed: an Endpoint's host name could not be resolved`);
+  }
+  return new NetnsRunError(`configuring ${spec.interfaceName} from ${spec.file} failed: wg setconf ${how}`);
+}
+
+/** Starts wireguard-go for TMP in a private mount namespace seeing wg.sockets at /var/run/wireguard; returns its record once its socket is there. */
+function startWireguardGo(spec: WireGuardSpec, tmp: string, wireguardGo: string, wg: WireGuardPaths, tools: TunnelTools, undo: Rollback): MadeRecord {
+  // The mount point must exist in the host (wireguard-go would make it too); never removed, others may use it.
+  makeMountPoint(SOCKET_DIR);
+  // Foreground mode: daemon mode keeps our stdout open. unshare and sh exec, so the PID is wireguard-go's.
+  const pid = startDaemon(tools.unshare, ['--mount', '--propagation', 'private', '--', tools.sh, '-c', '"$3" --bind "$1" "$2" && exec "$4" "$5"', 'sh', wg.sockets, SOCKET_DIR, tools.mount, wireguardGo, tmp], {
+    env: { ...HELPER_ENV, WG_PROCESS_FOREGROUND: '1' },
+  });
+  undo.push(`stop wireguard-go ${pid}`, () => {
+    // Still our unreaped child here, so the PID cannot have been reused.
+    if (alive(pid)) process.kill(pid, 'SIGTERM');
+  });
+  const socket = `${wg.sockets}/${tmp}.sock`;
+  const until = Date.now() + 5_000;
+  while (lstatSync(socket, { throwIfNoEntry: false })?.isSocket() !== true) {
+    if (!alive(pid)) throw new NetnsRunError(`starting wireguard-go for ${spec.interfaceName} failed: it exited at once (is /dev/net/tun there?)`);
+    if (Date.now() > until) throw new NetnsRunError(`starting wireguard-go for ${spec.interfaceName} failed: no control socket after 5 s`);
+    sleepMs(2);
+  }
+  const stat = processStat(pid);
+  if (stat === undefined) throw new NetnsRunError(`starting wireguard-go for ${spec.interfaceName} failed: it exited`);
+  return { kind: 'userspace', interfaceName: spec.interfaceName, temporaryName: tmp, pid, startTime: stat.startTime };
+}
+
+function makeMountPoint(path: string): void {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NetnsRunError(`cannot create ${path}: ${(error as NodeJS.ErrnoException).code}`);
+  }
+}
+
+/** The `ip -batch` lines that finish the interface inside NAME: name, MTU, addresses, up, routes. */
+export function insideCommands(spec: WireGuardSpec, tmp: string): string {
+  const dev = spec.interfaceName;
+  const lines = [`link set dev ${tmp} name ${dev}`];
+  if (spec.mtu !== undefined) lines.push(`link set dev ${dev} mtu ${spec.mtu}`);
+  // No duplicate address detection: a tunnel has no neighbours, and DAD would hold v6 back ~2 s.
+  for (const address of spec.addresses) lines.push(`address add ${cidrText(address)} dev ${dev}${address.family === 6 ? ' nodad' : ''}`);
+  lines.push(`link set dev ${dev} up`);
+  for (const route of routes(spec)) lines.push(`route add ${cidrText(route)} dev ${dev}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Does NAME have an interface IFNAME now? */
+function hasLink(tools: Pick<TunnelTools, 'ip'>, netns: string, ifname: string): boolean {
+  return helperSucceeds(tools.ip, ['-n', netns, 'link', 'show', 'dev', ifname]);
+}
+
+/**
+ * Makes the interface SPEC describes in namespace PATHS.name: created and
+ * configured in our own network namespace under a temporary name, moved in,
+ * renamed, addressed, up, routed. Everything it makes is pushed on UNDO, and
+ * recorded in the state directory before it exists in the kernel, so that a
+ * crash (even SIGKILL) leaves a record the next call acts on.
+ */
+export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: Backend, tools: TunnelTools, undo: Rollback, netnsId?: string): MadeRecord {
+  const wg = wireGuardPaths(paths);
+  makePrivateDir(wg.view);
+  const tmp = temporaryName();
+  let record: MadeRecord;
+  // Written before the thing exists: a crash right after still leaves its name for repair.
+  writeRecord(wg, { kind: backend.kind, interfaceName: spec.interfaceName, temporaryName: tmp });
+  undo.push(`remove ${recordPath(wg, spec.interfaceName)}`, () => unlinkSync(recordPath(wg, spec.interfaceName)));
+  // Node hands input to a helper over a socket, and wg setconf fopen()s
+  // /dev/stdin, which fails on a socket (ENXIO): cat turns it into a pipe.
+  const setconfArgs = [tools.sh, '-c', '"$1" | "$2" setconf "$3" /dev/stdin', 'sh', tools.cat, tools.wg, tmp];
+  let setconf: { file: string; args: string[] };
+  if (backend.kind === 'kernel') {
+    runHelper(tools.ip, ['link', 'add', 'dev', tmp, 'type', 'wireguard'], `making WireGuard interface ${spec.interfaceName}`);
+    undo.push(`delete ${tmp}`, () => helperSucceeds(tools.ip, ['link', 'delete', 'dev', tmp]));
+    record = { kind: 'kernel', interfaceName: spec.interfaceName, temporaryName: tmp };
+    setconf = { file: setconfArgs[0]!, args: setconfArgs.slice(1) };
+  } else {
+    makePrivateDir(wg.sockets);
+    record = startWireguardGo(spec, tmp, backend.wireguardGo, wg, tools, undo);
+    writeRecord(wg, record);
+    // wg finds wireguard-go's socket only in its private mount namespace.
+    setconf = { file: tools.nsenter, args: [`--mount=/proc/${record.pid}/ns/mnt`, '--', ...setconfArgs] };
+  }
+  // The keys go on stdin; wg's own words never reach the message.
+  const outcome = tryHelper(setconf.file, setconf.args, { input: renderSetconf(spec) });
+  if (failed(outcome)) throw setconfFailure(spec, outcome.stderr, outcome.code !== null ? `exited with status ${outcome.code}` : describeFailure('wg', outcome));
+  runHelper(tools.ip, ['link', 'set', 'dev', tmp, 'netns', paths.name], `moving ${spec.interfaceName} into ${paths.name}`);
+  // By its temporary name until the rename: an IFNAME there may be someone else's.
+  const deleteInside = (dev: string) => () => helperSucceeds(tools.ip, ['-n', paths.name, 'link', 'delete', 'dev', dev]);
+  undo.push(`delete ${tmp} in ${paths.name}`, deleteInside(tmp));
+  const inside = tryHelper(tools.ip, ['-n', paths.name, '-batch', '-'], { input: insideCommands(spec, tmp) });
+  // ip says why, then "Command failed -:LINE"; line 1 is the rename, so after it the interface is IFNAME.
+  const failedLine = Number(/Command failed -:(\d+)/.exec(inside.stderr)?.[1] ?? 0);
+  if (!failed(inside) || failedLine > 1) undo.push(`delete ${spec.interfaceName} in ${paths.name}`, deleteInside(spec.interfaceName));
+  if (failed(inside)) {
+    if (failedLine === 1 && /File exists/.test(inside.stderr)) {
+      throw new NetnsRunError(`${paths.name} already has an interface ${spec.interfaceName} that netns-run did not make; remove it, or rename ${spec.file}`);
+    }
+    const why = inside.stderr.trim().split('\n').find((line) => line.trim() !== '' && !line.startsWith('Command failed')) ?? describeFailure('ip', inside);
+    throw new NetnsRunError(`setting up ${spec.interfaceName} in ${paths.name} from ${spec.file} failed: ${why.trim().replace(/^Error: /, '')}`);
+  }
+  if (record.kind === 'userspace') {
+    const link = `${wg.view}/${spec.interfaceName}.sock`;
+    try {
+      unlinkSync(link);
+    } catch {
+      // none left over
+    }
+    symlinkSync(`${wg.sockets}/${tmp}.sock`, link);
+    undo.push(`remove ${link}`, () => unlinkSync(link));
+  }
+  const done: MadeRecord = { ...record, ...(netnsId !== undefined ? { netnsId } : {}), complete: true };
+  writeRecord(wg, done);
+  return done;
+}
+
+/** Which of NAME's interfaces (by name) stand made in the namespace whose id is NETNSID: complete records for that very namespace. */
+export function madeInterfaces(paths: NamespacePaths, netnsId: string): Set<string> {
+  return new Set(readRecords(wireGuardPaths(paths)).filter((r) => r.complete === true && r.netnsId === netnsId).map((r) => r.interfaceName));
+}
+
+/**
+ * Brings NAME's tunnels to what SPECS describe, for set-up: what a crash or
+ * an older namespace left is removed first, then each interface not yet
+ * made is made. All of it is pushed on UNDO.
+ */
+export function makeTunnels(specs: readonly WireGuardSpec[], paths: NamespacePaths, netnsId: string, undo: Rollback): MadeRecord[] {
+  if (specs.length === 0) return [];
+  const tools = findTunnelTools();
+  const made = madeInterfaces(paths, netnsId);
+  for (const record of readRecords(wireGuardPaths(paths))) {
+    if (!made.has(record.interfaceName)) removeTunnel(record, paths, tools);
+  }
+  const wanted = specs.filter((spec) => !made.has(spec.interfaceName));
+  if (wanted.length === 0) return [];
+  const backend = chooseBackend(tools);
+  return wanted.map((spec) => makeTunnel(spec, paths, backend, tools, undo, netnsId));
+}
+
+/** How long wireguard-go may take to close its interface after SIGTERM before it gets SIGKILL. */
+const STOP_TIMEOUT_MS = 3_000;
+
+/**
+ * Removes what RECORD says netns-run made: the interface (in NAME, or in the
+ * host under its temporary name if a crash left it there) and wireguard-go,
+ * only once /proc shows that PID is still that very process. Never throws:
+ * teardown goes on. Returns what could not be removed.
+ */
+export function removeTunnel(given: MadeRecord, paths: NamespacePaths, tools: Pick<TunnelTools, 'ip'>): string[] {
+  const problems: string[] = [];
+  const found = given.kind === 'userspace' && given.pid === undefined && TEMPORARY_NAME.test(given.temporaryName) ? findDaemon(given.temporaryName) : undefined;
+  const record: MadeRecord = found !== undefined ? { ...given, ...found } : given;
+  const wg = wireGuardPaths(paths);
+  if (record.kind === 'userspace' && record.pid !== undefined && isRecordedDaemon(record, findOptionalTool('wireguard-go'))) {
+    process.kill(record.pid, 'SIGTERM');
+    const until = Date.now() + STOP_TIMEOUT_MS;
+    while (alive(record.pid) && Date.now() < until) sleepMs(10);
+    if (alive(record.pid) && isRecordedDaemon(record, undefined)) process.kill(record.pid, 'SIGKILL');
+  }
+  // A kernel interface, or one a killed wireguard-go has not closed yet.
+  if (hasLink(tools, paths.name, record.interfaceName)) helperSucceeds(tools.ip, ['-n', paths.name, 'link', 'delete', 'dev', record.interfaceName]);
+  if (hasLink(tools, paths.name, record.temporaryName)) helperSucceeds(tools.ip, ['-n', paths.name, 'link', 'delete', 'dev', record.temporaryName]);
+  // Crashed before the move: the interface is still in our own namespace, under its temporary name only.
+  if (TEMPORARY_NAME.test(record.temporaryName) && helperSucceeds(tools.ip, ['link', 'show', 'dev', record.temporaryName])) {
+    if (!helperSucceeds(tools.ip, ['link', 'delete', 'dev', record.temporaryName])) problems.push(`interface ${record.temporaryName}`);
+  }
+  for (const file of [`${wg.view}/${record.interfaceName}.sock`, `${wg.sockets}/${record.temporaryName}.sock`, `${recordPath(wg, record.interfaceName)}.new`, recordPath(wg, record.interfaceName)]) {
+    try {
+      unlinkSync(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') problems.push(file);
+    }
+  }
+  return problems;
+}
+
+/** Removes every tunnel NAME's state records, then the WireGuard directories. Returns what could not be removed. */
+export function removeTunnels(paths: NamespacePaths, tools: Pick<TunnelTools, 'ip'>): string[] {
+  const wg = wireGuardPaths(paths);
+  const problems = readRecords(wg).flatMap((record) => removeTunnel(record, paths, tools));
+  for (const dir of [wg.view, wg.sockets]) {
+    try {
+      rmdirSync(dir);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') problems.push(`${dir} (${code})`);
+    }
+  }
+  return problems;
+}
+
+/** What the kernel has for one interface of NAME now. No private or preshared key: they are dropped as the dump is read. */
+export interface TunnelFacts {
+  readonly interfaceName: string;
+  readonly up: boolean;
+  readonly mtu: number;
+  readonly addresses: readonly string[];
+  readonly publicKey: string;
+  readonly listenPort: number;
+  readonly fwMark: number;
+  readonly peers: readonly PeerFacts[];
+}
+
+export interface PeerFacts {
+  readonly publicKey: string;
+  readonly hasPresharedKey: boolean;
+  /** "(none)" when no endpoint is known. */
+  readonly endpoint: string;
+  readonly allowedIPs: readonly string[];
+  /** Seconds since the epoch; 0: never. */
+  readonly latestHandshake: number;
+  readonly rxBytes: number;
+  readonly txBytes: number;
+  readonly persistentKeepalive: number;
+}
+
+/**
+ * `wg show IF dump`, read so that its secrets go no further: the first line
+ * is "private-key public-key listen-port fwmark", each further line
+ * "public-key preshared-key endpoint allowed-ips latest-handshake rx tx keepalive".
+ */
+export function parseDump(dump: string): Omit<TunnelFacts, 'interfaceName' | 'up' | 'mtu' | 'addresses'> {
+  const [head, ...rest] = dump.split('\n').filter(Boolean);
+  const own = (head ?? '').split('\t').slice(1); // the private key is dropped here, unread
+  const peers = rest.map((line): PeerFacts => {
+    const [publicKey, preshared, endpoint, allowed, handshake, rx, tx, keepalive] = line.split('\t');
+    return {
+      publicKey: publicKey ?? '',
+      hasPresharedKey: preshared !== undefined && preshared !== '(none)',
+      endpoint: endpoint ?? '(none)',
+      allowedIPs: allowed === undefined || allowed === '(none)' ? [] : allowed.split(','),
+      latestHandshake: Number(handshake ?? 0),
+      rxBytes: Number(rx ?? 0),
+      txBytes: Number(tx ?? 0),
+      persistentKeepalive: keepalive === undefined || keepalive === 'off' ? 0 : Number(keepalive),
+    };
+  });
+  return {
+    publicKey: own[0] ?? '',
+    listenPort: Number(own[1] ?? 0),
+    fwMark: own[2] === undefined || own[2] === 'off' ? 0 : Number(own[2]),
+    peers,
+  };
+}
+
+/**
+ * Runs wg(8) ARGS inside NAME's network namespace with NAME's view of
+ * /var/run/wireguard: a userspace interface is then found by its name inside
+ * (IFNAME.sock), a kernel one over netlink there, and no one else's is seen.
+ */
+export function wgArgsInside(paths: NamespacePaths, tools: TunnelTools, args: readonly string[]): { file: string; args: string[] } {
+  return {
+    file: tools.nsenter,
+    args: [`--net=${paths.netns}`, '--', tools.unshare, '--mount', '--propagation', 'private', '--', tools.sh, '-c', '"$3" --bind "$1" "$2" && shift 3 && exec "$@"', 'sh', wireGuardPaths(paths).view, SOCKET_DIR, tools.mount, tools.wg, ...args],
+  };
+}
+
+/** What NAME's interface IFNAME is now, or undefined if NAME has no such interface. */
+export function inspectTunnel(paths: NamespacePaths, ifname: string, tools: TunnelTools): TunnelFacts | undefined {
+  const shown = tryHelper(tools.ip, ['-n', paths.name, '-j', 'address', 'show', 'dev', ifname]);
+  if (failed(shown)) return undefined;
+  const [link] = JSON.parse(shown.stdout) as { flags?: string[]; mtu?: number; addr_info?: { local: string; prefixlen: number }[] }[];
+  if (link === undefined) return undefined;
+  const run = wgArgsInside(paths, tools, ['show', ifname, 'dump']);
+  // Never quoted: the dump's first field is the private key.
+  const dump = tryHelper(run.file, run.args);
+  if (failed(dump)) throw new NetnsRunError(`reading ${ifname} in ${paths.name} with wg show failed: ${describeFailure('wg', dump)}`);
+  return {
+    interfaceName: ifname,
+    up: (link.flags ?? []).includes('UP'),
+    mtu: link.mtu ?? 0,
+    addresses: (link.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`),
+    ...parseDump(dump.stdout),
+  };
+}

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import type { Asker } from '../authorise.js';
 import type { ListRequest } from '../cli.js';
 import { NAME_PATTERN, NETNS_DIR, pathsFor } from '../name.js';
+import { tunnelsCell } from '../network/report.js';
 import { describeNamespace, type NamespaceReport } from './report.js';
 
 export interface ListedNamespace extends NamespaceReport {
@@ -23,7 +24,7 @@ export function namespaceNames(): string[] {
 export function listNamespaces(asker: Pick<Asker, 'may' | 'policyProblem'>): ListedNamespace[] {
   return namespaceNames().map((name) => {
     const base = describeNamespace(pathsFor(name));
-    const problems = [asker.policyProblem, base.resolverProblem].filter((problem): problem is string => problem !== undefined);
+    const problems = [asker.policyProblem, base.resolverProblem, base.network.problem].filter((problem): problem is string => problem !== undefined);
     return { ...base, mayUse: asker.may(name, 'use'), problems };
   });
 }
@@ -35,12 +36,13 @@ export function listNamespaces(asker: Pick<Asker, 'may' | 'policyProblem'>): Lis
  */
 export function formatList(rows: readonly ListedNamespace[]): string {
   const table = [
-    ['NAME', 'MADE-BY', 'MOUNT-NS', 'RESOLVERS', 'MAY-USE'],
+    ['NAME', 'MADE-BY', 'MOUNT-NS', 'RESOLVERS', 'TUNNELS', 'MAY-USE'],
     ...rows.map((row) => [
       row.name,
       row.madeByNetnsRun ? 'netns-run' : 'other',
       row.mountNamespace,
       row.resolverProblem !== undefined ? 'refused' : row.nameservers.length > 0 ? row.nameservers.join(',') : '-',
+      tunnelsCell(row.network),
       row.mayUse ? 'yes' : 'no',
     ]),
   ];

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { inspect, madeByNetnsRun } from '../ensure/inspect.js';
 import { readTrusted } from '../ensure/resolver.js';
 import type { NamespacePaths } from '../name.js';
+import { describeTunnels, type NetworkReport } from '../network/report.js';
 
 /** What --list and --status say about one namespace; read-only, needs no root. */
 export interface NamespaceReport {
@@ -15,6 +16,8 @@ export interface NamespaceReport {
   readonly nsswitchConf: string;
   /** Why the administrator's resolver files would be refused by a run, if they would. */
   readonly resolverProblem?: string;
+  /** The tunnels of /etc/netns-run/NAME/. */
+  readonly network: NetworkReport;
 }
 
 export function nameservers(resolvConf: string | undefined): string[] {
@@ -37,7 +40,8 @@ function trustedResolvConf(paths: NamespacePaths): { text?: string; problem?: st
   }
 }
 
-export function describeNamespace(paths: NamespacePaths): NamespaceReport {
+/** detail: what the kernel has for each tunnel too (root, --status); without it a report runs no helper. */
+export function describeNamespace(paths: NamespacePaths, detail = false): NamespaceReport {
   const facts = inspect(paths);
   const resolv = trustedResolvConf(paths);
   return {
@@ -49,5 +53,6 @@ export function describeNamespace(paths: NamespacePaths): NamespaceReport {
     nameservers: nameservers(resolv.text),
     nsswitchConf: existsSync(paths.nsswitchConf) ? paths.nsswitchConf : '',
     ...(resolv.problem !== undefined ? { resolverProblem: resolv.problem } : {}),
+    network: describeTunnels(paths, detail),
   };
 }

@@ -4,6 +4,7 @@ import type { Elevation } from '../caller.js';
 import { POLICY_FILE } from '../policy.js';
 import type { NamespacePaths } from '../name.js';
 import { findTool, type ToolName } from '../tools.js';
+import { formatTunnel } from '../network/report.js';
 import { describeNamespace, type NamespaceReport } from './report.js';
 
 const NEEDED_TOOLS: readonly ToolName[] = ['nsenter', 'setpriv', 'env', 'ip', 'mount', 'umount', 'unshare', 'flock', 'taskset', 'sh'];
@@ -39,7 +40,8 @@ export interface SelfElevation {
  */
 export function status(paths: NamespacePaths, asker: Asker, selfElevation?: SelfElevation): StatusReport {
   const { privilege } = asker;
-  const base = describeNamespace(paths);
+  // Only root can read the key files and look inside the namespace.
+  const base = describeNamespace(paths, process.geteuid!() === 0);
   const helpers: Record<string, string | null> = {};
   const problems: string[] = [];
   for (const tool of NEEDED_TOOLS) {
@@ -57,6 +59,7 @@ export function status(paths: NamespacePaths, asker: Asker, selfElevation?: Self
     problems.push(`${paths.name} does not exist yet and no rule in ${POLICY_FILE} lets ${asker.user} make it; ask an administrator`);
   }
   if (base.resolverProblem !== undefined) problems.push(base.resolverProblem);
+  if (base.network.problem !== undefined) problems.push(base.network.problem);
   if (base.netns === 'stale' && !isCrashLeftover(paths.netns)) {
     problems.push(`${paths.netns} is a leftover file, not a namespace, and not empty; remove it or choose another name`);
   }
@@ -87,6 +90,7 @@ export function formatStatus(s: StatusReport, paths: NamespacePaths): string {
     ['mount ns', mntns],
     ['resolv.conf', s.resolvConf ? `${s.resolvConf}: ${s.nameservers.join(', ') || 'no nameserver'}` : `${paths.resolvConf} (missing; defaults are written on first use)`],
     ['nsswitch.conf', s.nsswitchConf || `${paths.nsswitchConf} (missing; made from the host's on first use)`],
+    ...(s.network.tunnels.length === 0 ? [['tunnels', `none (no *.conf in ${s.network.configDir})`]] : s.network.tunnels.map((tunnel) => ['tunnel', formatTunnel(tunnel)])),
     ['privilege', privilege],
     ['helpers', missingHelpers.length ? `missing: ${missingHelpers.join(', ')}` : 'all found'],
     ['usable', s.usable ? 'yes' : 'no'],

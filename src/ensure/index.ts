@@ -1,8 +1,9 @@
 import type { NamespacePaths } from '../name.js';
 import { NetnsRunError } from '../errors.js';
-import { loadNetworkConfig } from '../network/config.js';
+import { loadNetworkConfig, wireGuardFiles } from '../network/config.js';
+import { readRecords, reconcileTunnels, wireGuardPaths } from '../network/wireguard.js';
 import { findTools } from '../tools.js';
-import { inspect } from './inspect.js';
+import { inspect, namespaceId } from './inspect.js';
 import { lockStateDir } from './lock.js';
 import { planEnsure } from './plan.js';
 import { syncCopies } from './resolver.js';
@@ -16,11 +17,14 @@ import { newUndo } from './undo.js';
  * no lock and runs no helper. cannotCreate, when given, is raised if the
  * network namespace itself would have to be made: the caller may only use it.
  */
-export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Error): Promise<void> {
-  if (planEnsure(inspect(paths)).length === 0) {
+export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Error, options: EnsureOptions = {}): Promise<string[]> {
+  // --ensure also brings the tunnels to what the files say now; a caller who may only use NAME does not change its network.
+  const reconcile = options.reconcile === true && cannotCreate === undefined && hasNetwork(paths);
+  if (planEnsure(inspect(paths)).length === 0 && !reconcile) {
     syncCopies(paths);
-    return;
+    return [];
   }
+  let notes: string[] = [];
   const tools = findTools(['ip', 'nsenter', 'unshare', 'mount', 'umount', 'sh', 'flock', 'taskset'] as const);
   const undo = await newUndo();
   let release: (() => void) | undefined;
@@ -36,15 +40,17 @@ export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Erro
     // Putting a tunnel in is making the namespace's network: create as well.
     if (cannotCreate !== undefined && (steps.includes('create-netns') || steps.includes('make-tunnels'))) throw cannotCreate;
     // Every WireGuard file is read and checked before the first step: a bad one makes nothing.
-    const network = steps.includes('make-tunnels') || steps.includes('default-resolv-conf') ? loadNetworkConfig(paths) : undefined;
+    const network = reconcile || steps.includes('make-tunnels') || steps.includes('default-resolv-conf') ? loadNetworkConfig(paths) : undefined;
     const context: SetupContext = { paths, tools, undo, ...(network !== undefined ? { network } : {}) };
     for (const name of steps) {
       await step(name).apply(context);
       await signalsHandled();
     }
+    if (reconcile) notes = reconcileTunnels(network!.interfaces, paths, namespaceId(paths.netns)!, undo);
     syncCopies(paths);
     await signalsHandled();
     undo.commit();
+    return notes;
   } catch (error) {
     const left = undo.rollback();
     // What could not be taken back is said, never dropped: the next call, or --down, must deal with it.
@@ -56,6 +62,16 @@ export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Erro
     release?.();
     for (const signal of STOP_SIGNALS) process.off(signal, stay);
   }
+}
+
+export interface EnsureOptions {
+  /** --ensure: bring live tunnels to what their files say now (a run leaves a standing network alone). */
+  readonly reconcile?: boolean;
+}
+
+/** Does NAME have a network of netns-run's to keep in line: files that ask for one, or tunnels made earlier? */
+function hasNetwork(paths: NamespacePaths): boolean {
+  return wireGuardFiles(paths.configDir).length > 0 || readRecords(wireGuardPaths(paths)).length > 0;
 }
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'];

@@ -4,6 +4,7 @@
 // passes, no argument and no environment variable, can point netns-run at
 // another file. Key files are read only if root alone can read or change
 // them, and every file is checked before anything is made.
+import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
 import { CONFIG_DIR, type NamespacePaths } from '../name.js';
@@ -49,7 +50,8 @@ export function loadNetworkConfig(paths: Pick<NamespacePaths, 'configDir'>): Net
     const file = `${dir}/${ifname}.conf`;
     const bytes = readTrusted(file, { readers: 'root', maxBytes: MAX_CONFIG_BYTES, directories: [CONFIG_DIR, dir] });
     if (bytes === undefined) continue; // removed since the listing
-    interfaces.push(parseWgQuick(bytes.toString('utf8'), file, ifname));
+    // What --ensure compares with what it made (a digest of the file, not the key in it).
+    interfaces.push({ ...parseWgQuick(bytes.toString('utf8'), file, ifname), fingerprint: createHash('sha256').update(bytes).digest('hex') });
   }
   return {
     dir,

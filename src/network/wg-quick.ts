@@ -56,6 +56,8 @@ export interface WireGuardSpec {
   /** auto: routes for every AllowedIPs in the namespace's main table; off: no routes. */
   readonly table: 'auto' | 'off';
   readonly peers: readonly Peer[];
+  /** The digest of the file it came from (config.ts), recorded with what was made so that --ensure sees an edit. */
+  readonly fingerprint?: string;
 }
 
 class Reader {

@@ -87,6 +87,8 @@ export interface MadeRecord {
   readonly netnsId?: string;
   /** Written once the interface is up inside: a record without it is what a crash left. */
   readonly complete?: boolean;
+  /** The digest of the file it was made from. */
+  readonly fingerprint?: string;
 }
 
 function recordPath(wg: WireGuardPaths, ifname: string): string {
@@ -268,7 +270,7 @@ export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: 
   const tmp = temporaryName();
   let record: MadeRecord;
   // Written before the thing exists: a crash right after still leaves its name for repair.
-  writeRecord(wg, { kind: backend.kind, interfaceName: spec.interfaceName, temporaryName: tmp });
+  writeRecord(wg, { kind: backend.kind, interfaceName: spec.interfaceName, temporaryName: tmp, ...(spec.fingerprint !== undefined ? { fingerprint: spec.fingerprint } : {}) });
   undo.push(`remove ${recordPath(wg, spec.interfaceName)}`, () => unlinkSync(recordPath(wg, spec.interfaceName)));
   // Node hands input to a helper over a socket, and wg setconf fopen()s
   // /dev/stdin, which fails on a socket (ENXIO): cat turns it into a pipe.
@@ -340,6 +342,43 @@ export function makeTunnels(specs: readonly WireGuardSpec[], paths: NamespacePat
   if (wanted.length === 0) return [];
   const backend = chooseBackend(tools);
   return wanted.map((spec) => makeTunnel(spec, paths, backend, tools, undo, netnsId));
+}
+
+/**
+ * --ensure after an edit: brings NAME's tunnels to what SPECS describe now.
+ * An interface whose file changed, that is gone from the kernel, or whose
+ * file is gone, is removed; then every one not standing is made. Removing a
+ * live tunnel cannot be undone, and need not be: until the new one is up the
+ * namespace reaches nothing, which is what a tunnel that is down means.
+ * Returns what it did, a line an interface.
+ */
+export function reconcileTunnels(specs: readonly WireGuardSpec[], paths: NamespacePaths, netnsId: string, undo: Rollback): string[] {
+  const tools = findTunnelTools();
+  const wanted = new Map(specs.map((spec) => [spec.interfaceName, spec]));
+  const notes: string[] = [];
+  const standing = new Set<string>();
+  for (const record of readRecords(wireGuardPaths(paths))) {
+    const spec = wanted.get(record.interfaceName);
+    const live = record.complete === true && record.netnsId === netnsId && hasLink(tools, paths.name, record.interfaceName);
+    const why = spec === undefined ? `removed (${paths.configDir}/${record.interfaceName}.conf is gone)`
+      : !live ? 'made again (it was gone)'
+      : record.fingerprint !== spec.fingerprint ? `made again from ${spec.file} (the file changed)`
+      : undefined;
+    if (why === undefined) {
+      standing.add(record.interfaceName);
+      continue;
+    }
+    for (const left of removeTunnel(record, paths, tools)) notes.push(`could not remove ${left}`);
+    notes.push(`${record.interfaceName}: ${why}`);
+  }
+  const missing = specs.filter((spec) => !standing.has(spec.interfaceName));
+  if (missing.length === 0) return notes;
+  const backend = chooseBackend(tools);
+  for (const spec of missing) {
+    makeTunnel(spec, paths, backend, tools, undo, netnsId);
+    if (!notes.some((note) => note.startsWith(`${spec.interfaceName}: `))) notes.push(`${spec.interfaceName}: made from ${spec.file}`);
+  }
+  return notes;
 }
 
 /** How long wireguard-go may take to close its interface after SIGTERM before it gets SIGKILL. */

@@ -171,6 +171,36 @@ if (!isRoot) {
     });
   });
 
+  test('--ensure after an edit brings the live tunnel to the file and says so; unchanged, it changes and says nothing', async () => {
+    await withConfiguredName(world.clientConfig(), async (name) => {
+      assertRanOk(await netnsRunInHost([name, '--', 'true']), 'first use');
+      const mtu = () => (JSON.parse(run('ip', ['-n', name, '-j', 'link', 'show', 'dev', 'wg0'])) as { mtu: number }[])[0]!.mtu;
+      const before = mtu();
+      const same = await netnsRunInHost(['--ensure', name]);
+      assertRanOk(same, '--ensure, nothing edited');
+      assert.is(same.stderr, '', 'an --ensure that changed nothing said something');
+      // A run does not look at the network: the edit waits for --ensure.
+      writeFileSync(`/etc/netns-run/${name}/wg0.conf`, world.clientConfig({ interface: 'MTU = 1300' }), { mode: 0o600 });
+      assertRanOk(await netnsRunInHost([name, '--', 'true']), 'a run after the edit');
+      assert.is(mtu(), before, 'a plain run changed the tunnel');
+      const edited = await netnsRunInHost(['--ensure', name]);
+      assertRanOk(edited, '--ensure after the edit');
+      assert.match(edited.stderr, new RegExp(`^netns-run: ${name}: wg0: made again from /etc/netns-run/${name}/wg0.conf \\(the file changed\\)\n$`));
+      assert.is(mtu(), 1300, 'the MTU of the file');
+      assert.is(world.hostProcesses().length, 1, 'one wireguard-go, the old one gone');
+      const through = await netnsRunInHost([name, '--', 'curl', '-sS', '--max-time', '10', 'http://ifconfig.me/']);
+      assertRanOk(through, 'curl after --ensure');
+      assert.is(through.stdout.trim(), VPN_ADDRESS, 'not through the tunnel');
+      // The file gone: --ensure removes the tunnel it made from it.
+      rmSync(`/etc/netns-run/${name}/wg0.conf`);
+      const removed = await netnsRunInHost(['--ensure', name]);
+      assertRanOk(removed, '--ensure after the file went');
+      assert.match(removed.stderr, /wg0: removed \(.*wg0\.conf is gone\)/);
+      assert.equal(linksIn(name), ['lo']);
+      assert.ok(await eventually(() => world.hostProcesses().length === 0, 5_000), 'wireguard-go is left');
+    });
+  });
+
   const noSudo = sudoMissing();
   if (noSudo !== undefined) skipReason(noSudo);
   (noSudo === undefined ? test : test.skip)('through sudo, as a user: first use makes the tunnel, curl runs as the user through it', async () => {

@@ -2,7 +2,7 @@
 // Runs every compiled test file (dist/test/**/*.test.js) in its own Node
 // process, one after another, and ends with the line CI reads:
 //   N passed, N failed, N skipped
-// Usage: node test/run.mjs [DIR...]   (DIR: unit, kernel, ...; default: all)
+// Usage: node test/run.mjs [DIR...]   (DIR: unit, kernel, ..., or one file: kernel/caller; default: all)
 // NETNS_RUN_TEST_NODES=/path/to/node[:/path/to/another]: run the suite once
 // more for each, with netns-run started by that Node (tests read it as
 // NETNS_RUN_TEST_NODE), so that both exec paths (spawn on Node 20, execve
@@ -32,8 +32,9 @@ function findTests(dir) {
   });
 }
 
-const dirs = wanted.length ? wanted.map((d) => join(testRoot, d)) : [testRoot];
-const files = dirs.flatMap(findTests);
+// A DIR may also name one file: kernel/caller (dist/test/kernel/caller.test.js).
+const dirs = wanted.length ? wanted.map((d) => (existsSync(join(testRoot, `${d}.test.js`)) ? join(testRoot, `${d}.test.js`) : join(testRoot, d))) : [testRoot];
+const files = dirs.flatMap((path) => (path.endsWith('.test.js') ? [path] : findTests(path)));
 if (files.length === 0) {
   console.error(`no test files under ${dirs.map((d) => relative(root, d)).join(', ')}: run 'npm run build' first`);
   console.log('0 passed, 1 failed');
@@ -258,7 +259,7 @@ if (skipReasons.length) console.log(`# skipped:\n${[...new Set(skipReasons)].map
 const paths = new Set(passes.map((node) => (execvePath(node ?? process.execPath) ? 'execve' : 'spawn')));
 const missing = ['spawn', 'execve'].filter((path) => !paths.has(path));
 const notCovered = missing.length
-  ? `; not covered: the ${missing.join(' and ')} exec path (set NETNS_RUN_TEST_NODES to a Node ${missing.includes('execve') ? '>= 22.15, as .ci/run does' : '20'}; see docs/testing.md)`
+  ? `; not covered: the ${missing.join(' and ')} exec path (set NETNS_RUN_TEST_NODES to a Node ${missing.includes('execve') ? '>= 22.15, as .ci/run does' : '20'}; see docs/development.md)`
   : '';
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped${notCovered}`);
 process.exit(failed ? 1 : 0);

@@ -130,7 +130,7 @@ export default [
     defence: 'Caller from unforgeable facts: under setuid no variable is read',
     file: 'src/caller.ts',
     search: String.raw`if (ids.uid !== 0) return { elevation: 'setuid', uid: ids.uid, gid: ids.gid, groups: ids.groups };`,
-    replace: String.raw`if (ids.uid !== 0 && process.env.SUDO_UID === undefined) return { elevation: 'setuid', uid: ids.uid, gid: ids.gid, groups: ids.groups };`,
+    replace: String.raw`if (ids.uid !== 0 && env.SUDO_UID === undefined) return { elevation: 'setuid', uid: ids.uid, gid: ids.gid, groups: ids.groups };`,
     tests: ['unit/caller.test.js'],
   },
   {
@@ -155,7 +155,7 @@ export default [
     file: 'src/access.ts',
     search: String.raw`if (caller.uid === 0 || euid !== 0) return fn();`,
     replace: 'if (caller.uid >= 0 || euid !== 0) return fn();',
-    tests: ['unit/access.test.js'],
+    tests: ['unit/access.test.js', 'kernel/caller.test.js'],
   },
   {
     id: 'command-executable',
@@ -163,14 +163,14 @@ export default [
     file: 'src/access.ts',
     search: String.raw`if (st.isFile() && mayExecute(st, caller)) return candidate;`,
     replace: 'if (st.isFile()) return candidate;',
-    tests: ['unit/access.test.js'],
+    tests: ['unit/access.test.js', 'kernel/caller.test.js'],
   },
   {
     id: 'capabilities-dropped',
     defence: 'Drop before the caller\'s code: setpriv leaves no capabilities',
     file: 'src/plan.ts',
     search: String.raw`caller.uid === 0 ? [] : ['--inh-caps=-all', '--ambient-caps=-all']`,
-    replace: '[]',
+    replace: '[] as string[]',
     tests: ['unit/plan.test.js'],
   },
   {

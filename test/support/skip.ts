@@ -11,8 +11,9 @@ const MARK = Symbol('netns-run test skip');
 
 class Skipped extends Error {
   readonly [MARK] = true;
-  constructor(reason: string) {
-    super(`SKIP: ${reason} (a test that may skip must be registered through skippable())`);
+  // The message is what uvu shows when the test was not registered through skippable().
+  constructor(readonly reason: string) {
+    super(`skip(${JSON.stringify(reason)}) in a test not registered through skippable(): a failure, not a skip`);
   }
 }
 
@@ -45,7 +46,7 @@ export function skippable(test: Test, reason?: string): Test {
         await handler(context);
       } catch (error) {
         if (!isSkip(error)) throw error;
-        process.stdout.write(`\n${SKIP_MARKER}${name}: ${error.message.slice(SKIP_MARKER.length, error.message.lastIndexOf(' (a test that'))}\n`);
+        process.stdout.write(`\n${SKIP_MARKER}${name}: ${error.reason.replace(/\n/g, ' ')}\n`);
       }
     }) as never);
   };

@@ -70,8 +70,14 @@ export function added(before, after) {
   return found;
 }
 
+/** Paths that are not under another of PATHS: what goes, goes with its contents. */
+function topmost(paths) {
+  return paths.filter((p) => !paths.some((q) => q !== p && p.startsWith(`${q}/`)));
+}
+
+/** One line; paths only as the top-most added ones, their contents implied. */
 export function describeLeaks(leaks) {
-  return Object.entries(leaks).map(([kind, items]) => `${kind}: ${items.join(', ')}`).join('; ');
+  return Object.entries(leaks).map(([kind, items]) => `${kind}: ${(kind === 'path' ? topmost(items) : items).join(', ')}`).join('; ');
 }
 
 /** Removes what a file added, and nothing else. */
@@ -81,9 +87,7 @@ export function sweep(leaks) {
   // Deepest mounts first.
   for (const mount of [...(leaks.mount ?? [])].sort((a, b) => b.length - a.length)) run('umount', '-l', mount);
   for (const path of leaks.path ?? []) if (path.startsWith('/run/netns/')) run('ip', 'netns', 'delete', path.slice('/run/netns/'.length));
-  // Only the top-most added paths: their contents go with them.
-  const paths = (leaks.path ?? []).filter((p, _, all) => !all.some((q) => q !== p && p.startsWith(`${q}/`)));
-  for (const path of paths) rmSync(path, { recursive: true, force: true });
+  for (const path of topmost(leaks.path ?? [])) rmSync(path, { recursive: true, force: true });
   for (const link of leaks.link ?? []) run('ip', 'link', 'delete', link);
   for (const table of leaks.nft ?? []) run('nft', 'delete', 'table', ...table.split(' '));
   for (const user of leaks.user ?? []) run('userdel', '-r', '-f', user);

@@ -41,7 +41,7 @@ export default [
     defence: 'No stray descriptors: the standard descriptors go back to blocking before the target',
     file: 'src/exec/stdio.ts',
     search: String.raw`for (const name of this.made) ((process[name] as unknown) as WithHandle)._handle?.setBlocking?.(true);`,
-    replace: 'void this.made;',
+    replace: 'for (const name of this.made) void ((process[name] as unknown) as WithHandle);',
     tests: ['kernel/exec.test.js'],
     node: 'execve',
   },
@@ -58,7 +58,7 @@ export default [
     defence: 'Policy: the directory it is in root-owned too',
     file: 'src/policy.ts',
     search: String.raw`|| !trustedByRoot(parent.mode, parent.uid)`,
-    replace: '',
+    replace: '|| !trustedByRoot(parent.mode & 0, parent.uid * 0)',
     tests: ['security/policy.test.js'],
   },
   {

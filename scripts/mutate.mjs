@@ -149,9 +149,14 @@ for (const m of chosen) {
         const failed = newFailures(`${file}${node ? ` ${node}` : ''}`, run);
         if (failed) killers.push(`${file}: ${failed}`);
       }
+      const alreadyRed = m.tests.flatMap((file) => redAlready.get(`${file}${m.node === 'execve' && node24 ? ` ${node24}` : ''}`)?.names ?? []);
       if (killers.length) {
         verdict = `killed by ${killers.join(' / ')}`;
         outcome.killed += 1;
+      } else if (alreadyRed.length) {
+        // The tests that fail anyway might be the very ones that would have killed it.
+        verdict = `ERROR inconclusive: nothing new failed, but ${alreadyRed.length} of its tests fail unmutated (${times.join(', ')})`;
+        outcome.error += 1;
       } else {
         verdict = `SURVIVED ${times.join(', ')}`;
         outcome.survived += 1;

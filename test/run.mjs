@@ -8,7 +8,7 @@
 // NETNS_RUN_TEST_NODE), so that both exec paths (spawn on Node 20, execve
 // on Node 22.15+/24) are proven in one run. CI sets it to a Node 24.
 // After each file it checks that the file left nothing behind on the host
-// (see snapshot() below): a leak counts as a failure and what the file added
+// (test/leaks.mjs): a leak counts as a failure and what the file added
 // is removed so that the next file starts clean.
 // Skips: uvu's own ("Skipped: N", from test.skip) and the "SKIP: reason"
 // lines test/support/skip.ts prints for a test that found out while running
@@ -38,7 +38,7 @@ const dirs = wanted.length ? wanted.map((d) => (existsSync(join(testRoot, `${d}.
 const files = dirs.flatMap((path) => (path.endsWith('.test.js') ? [path] : findTests(path)));
 if (files.length === 0) {
   console.error(`no test files under ${dirs.map((d) => relative(root, d)).join(', ')}: run 'npm run build' first`);
-  console.log('0 passed, 1 failed');
+  console.log('0 passed, 1 failed, 0 skipped');
   process.exit(1);
 }
 
@@ -58,6 +58,7 @@ function reachableCopy() {
   const copy = mkdtempSync('/tmp/netns-run-test-');
   chmodSync(copy, 0o755);
   process.on('exit', () => rmSync(copy, { recursive: true, force: true }));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(128 + 2));
   for (const entry of ['bin', 'dist', 'package.json']) {
     cpSync(join(root, entry), join(copy, entry), { recursive: true, filter: (source) => source !== join(root, 'dist', 'test') });
   }
@@ -82,7 +83,7 @@ const extraNodes = (process.env.NETNS_RUN_TEST_NODES ?? '').split(':').filter(Bo
 for (const node of extraNodes) {
   if (!existsSync(node)) {
     console.error(`NETNS_RUN_TEST_NODES names ${node}, which does not exist`);
-    console.log('0 passed, 1 failed');
+    console.log('0 passed, 1 failed, 0 skipped');
     process.exit(1);
   }
 }

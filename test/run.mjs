@@ -16,6 +16,7 @@
 // moved from passed to skipped here. Every skip's reason is listed at the end.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { added, describeLeaks, snapshot, sweep } from './leaks.mjs';
@@ -58,7 +59,7 @@ function reachableCopy() {
   const copy = mkdtempSync('/tmp/netns-run-test-');
   chmodSync(copy, 0o755);
   process.on('exit', () => rmSync(copy, { recursive: true, force: true }));
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(128 + 2));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => process.exit(128 + constants.signals[signal]));
   for (const entry of ['bin', 'dist', 'package.json']) {
     cpSync(join(root, entry), join(copy, entry), { recursive: true, filter: (source) => source !== join(root, 'dist', 'test') });
   }

@@ -179,7 +179,7 @@ export default [
     file: 'src/main.ts',
     search: String.raw`if (caller.uid !== 0) throw new NetnsRunError(` + '`only root may tear',
     replace: 'if (false) throw new NetnsRunError(`only root may tear',
-    tests: ['security/process.test.js'],
+    tests: ['security/attacks.test.js'],
   },
   {
     id: 'user-root-only',

@@ -272,6 +272,24 @@ const TAMPERS: readonly Tamper[] = [
       rootFile(join(dir, 'nsswitch.conf'), NSSWITCH, 0o644);
     },
   },
+  // Root's own files in a directory others can change: they could swap them, so the directory alone must refuse.
+  {
+    title: 'directory owned by the attacker, holding root\'s own 0644 files',
+    prepare: (a, dir) => {
+      rootDir(dir);
+      rootFile(join(dir, 'resolv.conf'), RESOLV, 0o644);
+      rootFile(join(dir, 'nsswitch.conf'), NSSWITCH, 0o644);
+      chownSync(dir, a.user.uid, a.user.gid);
+    },
+  },
+  {
+    title: 'directory writable by its group, holding root\'s own 0644 files',
+    prepare: (_a, dir) => {
+      rootDir(dir, 0o775);
+      rootFile(join(dir, 'resolv.conf'), RESOLV, 0o644);
+      rootFile(join(dir, 'nsswitch.conf'), NSSWITCH, 0o644);
+    },
+  },
   {
     title: 'resolv.conf owned by the attacker in root\'s directory',
     prepare: (a, dir) => {
@@ -293,6 +311,15 @@ const TAMPERS: readonly Tamper[] = [
     prepare: (_a, dir) => {
       rootDir(dir);
       symlinkSync('/etc/shadow', join(dir, 'resolv.conf'));
+      rootFile(join(dir, 'nsswitch.conf'), NSSWITCH, 0o644);
+    },
+  },
+  {
+    // Every other check would pass on what it leads to: only "a real file, no symlink" refuses it.
+    title: 'resolv.conf a symlink to a root-owned file everyone may read (/etc/hosts, made by root)',
+    prepare: (_a, dir) => {
+      rootDir(dir);
+      symlinkSync('/etc/hosts', join(dir, 'resolv.conf'));
       rootFile(join(dir, 'nsswitch.conf'), NSSWITCH, 0o644);
     },
   },

@@ -6,8 +6,8 @@
 //   dist/netns-run-main.cjs   everything a run needs, one file (src/entry.ts)
 //   dist/netns-run-yargs.mjs  yargs, loaded only when the command line needs it
 //                             (an option, --help, a mistake)
-// CommonJS, which Node 20 starts measurably faster than ES modules (see the
-// README's performance section). tsc's output in dist/src stays what the
+// CommonJS, which Node 20 starts measurably faster than ES modules (see
+// docs/performance.md). tsc's output in dist/src stays what the
 // tests import.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';

@@ -1,9 +1,12 @@
 // Several first uses at once: the lock must let exactly one make each thing,
 // the others waiting and then using what it made.
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertRan, inode, isNsfs, linkFlags, mountCount, namespaceId, recordedNamespace, nsLink, present, withNamespace } from '../support/kernel.js';
-import { isRoot, netnsRun, sh, skipReason } from '../support/netns-run.js';
+import { isRoot, netnsRun, sh } from '../support/netns-run.js';
+import { skippable } from '../support/skip.js';
+
+const test = skippable(uvuTest, isRoot ? undefined : 'kernel concurrency tests need root (ip netns add, mount)');
 
 const RACERS = 8;
 
@@ -33,9 +36,7 @@ function assertOneOfEach(name: string, targets: readonly { mnt: string; net: str
   }
 }
 
-if (!isRoot) {
-  skipReason('kernel concurrency tests need root (ip netns add, mount)');
-} else {
+{
   test(`${RACERS} simultaneous first uses of one new name all succeed and make one of everything`, async () => {
     await withNamespace('race', async (name) => {
       const targets = await race(Array.from({ length: RACERS }, () => name));

@@ -3,10 +3,13 @@
 // and the kernel then drops the bind in the kept mount namespace, so the
 // host's resolver would show inside again. The next call must cover it
 // again, in place, so that a command already running there is covered too.
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { BIN, NODE, isRoot, removeNamespace, runProgram, skipReason, uniqueName } from '../support/netns-run.js';
+import { BIN, NODE, isRoot, removeNamespace, runProgram, uniqueName } from '../support/netns-run.js';
+import { skippable } from '../support/skip.js';
+
+const test = skippable(uvuTest, isRoot ? undefined : 'covers tests need root (namespaces, mounts)');
 
 const made: string[] = [];
 let scratch = '';
@@ -15,9 +18,7 @@ test.after(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
-if (!isRoot) {
-  skipReason('covers tests need root (namespaces, mounts)');
-} else {
+{
   test('a host file renamed over /etc/resolv.conf or /etc/nsswitch.conf is covered again, also for a command already running', async () => {
     const name = uniqueName('covers');
     made.push(name);

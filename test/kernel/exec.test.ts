@@ -175,13 +175,14 @@ check('the target gets its standard streams in blocking mode, as the caller pass
   // octal flags). That flag lives on the open file description, which the
   // target shares: a target that writes to a non-blocking pipe fails with
   // EAGAIN ("cat: write error: Resource temporarily unavailable"). First
-  // use of a namespace loads more of Node's machinery than the warm path, so
-  // both are checked.
+  // use of a namespace loads more of Node's machinery than the warm path, and
+  // an option loads yargs, which makes Node's stream objects: all three are
+  // checked.
   const report = ['sh', '-c', 'for fd in 0 1 2; do echo "$fd $(sed -n "s/^flags:[[:space:]]*//p" /proc/$$/fdinfo/$fd)"; done'];
   const fresh = uniqueName('execfl');
   try {
-    for (const [which, name] of [['first use', fresh], ['warm', NAME]] as const) {
-      const result = await netnsRunDirect([name, '--', ...report], { env: ENV });
+    for (const [which, options] of [['first use', [fresh]], ['warm', [NAME]], ['an option (yargs)', ['--chdir', '/', NAME]]] as const) {
+      const result = await netnsRunDirect([...options, '--', ...report], { env: ENV });
       assert.is(result.code, 0, result.stderr);
       const flags = result.stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]);
       assert.is(flags.length, 3, result.stdout);

@@ -4,10 +4,13 @@
 // dangling or missing, no /run/nscd. And /sys inside shows the namespace's
 // own interfaces.
 import { readdirSync, readFileSync } from 'node:fs';
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { affinity, describe, sandbox, type SandboxResult } from '../support/sandbox.js';
-import { isRoot, netnsRun, removeNamespace, sh, skipReason, trySh, uniqueName } from '../support/netns-run.js';
+import { isRoot, netnsRun, removeNamespace, sh, trySh, uniqueName } from '../support/netns-run.js';
+import { skippable } from '../support/skip.js';
+
+const test = skippable(uvuTest, isRoot ? undefined : 'host kernel tests need root (namespaces, mounts, veth)');
 
 const HOST_RESOLV_CONF = isRoot ? readFileSync('/etc/resolv.conf', 'utf8') : '';
 
@@ -21,10 +24,7 @@ function nameservers(text: string): string[] {
   return text.split('\n').map((line) => /^\s*nameserver\s+(\S+)/.exec(line)?.[1]).filter((s): s is string => s !== undefined);
 }
 
-if (!isRoot) {
-  skipReason('host kernel tests need root (namespaces, mounts, veth)');
-  test('host kernel tests need root', () => {});
-} else {
+{
   test("/sys inside shows the namespace's own interfaces: lo and a veth end moved in, none of the host's", async () => {
     const name = uniqueName('sys');
     const outer = `nrv${process.pid}a`.slice(0, 15);

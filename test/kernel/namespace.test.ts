@@ -2,12 +2,15 @@
 // it leaves alone, what later calls reuse, and how stale state is repaired
 // rather than trusted.
 import { readFileSync } from 'node:fs';
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   assertRan, holdNamespace, inode, isNsfs, linkFlags, mountCount, namespaceId, recordedNamespace, netnsList, nsLink, ownNamespace, present, withNamespace,
 } from '../support/kernel.js';
-import { isRoot, netnsRun, sh, skipReason } from '../support/netns-run.js';
+import { isRoot, netnsRun, sh } from '../support/netns-run.js';
+import { skip, skippable } from '../support/skip.js';
+
+const test = skippable(uvuTest, isRoot ? undefined : 'kernel namespace tests need root (ip netns add, mount)');
 
 /** Prints the target's own namespaces, as the kernel names them. */
 const SHOW_NAMESPACES = ['sh', '-c', 'readlink /proc/self/ns/mnt /proc/self/ns/net'];
@@ -27,9 +30,7 @@ function assertUsable(name: string, target: { mnt: string; net: string }): void 
   assert.is(recordedNamespace(`/run/netns-run/${name}/mntns.for`), namespaceId(`/run/netns/${name}`), 'mntns.for names another namespace');
 }
 
-if (!isRoot) {
-  skipReason('kernel namespace tests need root (ip netns add, mount)');
-} else {
+{
   test('first use creates /run/netns/NAME as a namespace mount, with lo up, and marks it as made', async () => {
     await withNamespace('first', async (name) => {
       assert.not.ok(netnsList().includes(name), 'precondition: the name is new');
@@ -171,8 +172,7 @@ if (!isRoot) {
         if (!recycled) sh(`ip netns delete ${name}`);
       }
       if (!recycled) {
-        skipReason('the kernel did not hand the old inode number to the new namespace in 20 tries; the recycled case was not tested');
-        return;
+        skip('the kernel did not hand the old inode number to the new namespace in 20 tries; the recycled case was not tested');
       }
       await assertSysShowsNewNamespace(name, markerBefore);
     });

@@ -5,10 +5,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { describe, sandbox } from '../support/sandbox.js';
-import { isRoot, netnsRun, NODE, removeNamespace, skipReason, uniqueName, type Result } from '../support/netns-run.js';
+import { isRoot, netnsRun, NODE, removeNamespace, uniqueName, type Result } from '../support/netns-run.js';
+import { skip, skippable } from '../support/skip.js';
+
+const test = skippable(uvuTest, isRoot ? undefined : 'resolver kernel tests need root (namespaces and mounts)');
 
 const DEFAULT_NAMESERVERS = ['2606:4700:4700::1111', '2001:4860:4860::8888', '1.1.1.1', '8.8.8.8'];
 
@@ -44,10 +47,7 @@ function inOrder(part: readonly string[], whole: readonly string[]): boolean {
   return at === part.length;
 }
 
-if (!isRoot) {
-  skipReason('resolver kernel tests need root (namespaces and mounts)');
-  test('resolver kernel tests need root', () => {});
-} else {
+{
   test('missing resolv.conf: defaults are written to /etc/netns/NAME and are what /etc/resolv.conf reads inside', async () => {
     const name = uniqueName('rdef');
     try {
@@ -258,7 +258,7 @@ socket.bind(53, '127.0.0.1', () => process.stdout.write('ready\\n'));`;
         hostSocket.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(false) : reject(error)));
         hostSocket.bind(53, '127.0.0.1', () => resolve(true));
       });
-      if (!hostListening) skipReason("127.0.0.1:53 on the host is taken: a leak to the host's loopback is not checked");
+      if (!hostListening) skip("127.0.0.1:53 on the host is taken: a leak to the host's loopback is not checked");
       mkdirSync(`/etc/netns/${name}`, { recursive: true });
       writeFileSync(`/etc/netns/${name}/resolv.conf`, 'nameserver 127.0.0.1\noptions timeout:1 attempts:2\n');
       await inside(name, 'true');

@@ -5,22 +5,23 @@ import { chmodSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   anythingMentioning, assertOneErrorLine, eventually, everythingOf, inode, isNsfs, listing, mountCount, nsLink, present, processesIn,
   withNamespace,
 } from '../support/kernel.js';
-import { BIN, isRoot, netnsRun, NODE, sh, skipReason, uniqueName, type Result } from '../support/netns-run.js';
+import { BIN, isRoot, netnsRun, NODE, sh, uniqueName, type Result } from '../support/netns-run.js';
+import { skippable } from '../support/skip.js';
+
+const test = skippable(uvuTest, isRoot ? undefined : 'kernel rollback tests need root (ip netns add, mount)');
 
 /** A command that leaves a trace if it runs: none of these calls may get that far. */
 function touching(marker: string): string[] {
   return ['sh', '-c', `touch ${marker}`];
 }
 
-if (!isRoot) {
-  skipReason('kernel rollback tests need root (ip netns add, mount)');
-} else {
+{
   test('invalid names: 125, one line, and nothing made for them', async () => {
     const tag = uniqueName('bad');
     const marker = join(tmpdir(), `${tag}.ran`);

@@ -1,13 +1,14 @@
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BIN, NODE, isRoot, removeNamespace, runProgram, skipReason, uniqueName } from '../support/netns-run.js';
+import { BIN, NODE, isRoot, removeNamespace, runProgram, uniqueName } from '../support/netns-run.js';
+import { skippable } from '../support/skip.js';
+
+const test = skippable(uvuTest, isRoot ? undefined : 'umask tests need root to make namespaces');
 
 const made: string[] = [];
 test.after(() => made.forEach(removeNamespace));
 
-if (!isRoot) {
-  skipReason('umask tests need root to make namespaces');
-} else {
+{
   test("what netns-run makes is readable whatever the caller's umask, and the target keeps that umask", async () => {
     const name = uniqueName('umask');
     made.push(name);

@@ -210,6 +210,8 @@ section sudo; ${asUser} sudo -n "$BIN" "$NAME" -- id -u 2>&1; echo "rc=$?"`,
         // pkexec exists here and let the attacker through: the target must still be theirs.
         assert.is(result.sections.self, `${a.user.uid}\nrc=0\n`, `elevate pkexec: ${describe(result)}`);
       } else {
+        // Whatever pkexec itself says (no polkit daemon, no agent, a refusal; its own status 127 or 126),
+        // the user reads netns-run's one line naming pkexec, and 125.
         sectionRefused(result.sections.self, `elevate ${method}`, method === 'none' ? /self-elevation is off/ : /pkexec/);
         assert.not.match(result.sections.self ?? '', /^netns-run: netns-run/, `elevate ${method}: the prefix twice`);
       }
@@ -271,6 +273,24 @@ const TAMPERS: readonly Tamper[] = [
       rootFile(join(dir, 'nsswitch.conf'), NSSWITCH, 0o644);
     },
   },
+  // Root's own files in a directory others can change: they could swap them, so the directory alone must refuse.
+  {
+    title: 'directory owned by the attacker, holding root\'s own 0644 files',
+    prepare: (a, dir) => {
+      rootDir(dir);
+      rootFile(join(dir, 'resolv.conf'), RESOLV, 0o644);
+      rootFile(join(dir, 'nsswitch.conf'), NSSWITCH, 0o644);
+      chownSync(dir, a.user.uid, a.user.gid);
+    },
+  },
+  {
+    title: 'directory writable by its group, holding root\'s own 0644 files',
+    prepare: (_a, dir) => {
+      rootDir(dir, 0o775);
+      rootFile(join(dir, 'resolv.conf'), RESOLV, 0o644);
+      rootFile(join(dir, 'nsswitch.conf'), NSSWITCH, 0o644);
+    },
+  },
   {
     title: 'resolv.conf owned by the attacker in root\'s directory',
     prepare: (a, dir) => {
@@ -292,6 +312,15 @@ const TAMPERS: readonly Tamper[] = [
     prepare: (_a, dir) => {
       rootDir(dir);
       symlinkSync('/etc/shadow', join(dir, 'resolv.conf'));
+      rootFile(join(dir, 'nsswitch.conf'), NSSWITCH, 0o644);
+    },
+  },
+  {
+    // Every other check would pass on what it leads to: only "a real file, no symlink" refuses it.
+    title: 'resolv.conf a symlink to a root-owned file everyone may read (/etc/hosts, made by root)',
+    prepare: (_a, dir) => {
+      rootDir(dir);
+      symlinkSync('/etc/hosts', join(dir, 'resolv.conf'));
       rootFile(join(dir, 'nsswitch.conf'), NSSWITCH, 0o644);
     },
   },
@@ -427,18 +456,21 @@ suite.eachMode('commands the attacker may not execute: in root\'s directory, thr
   rmSync(link, { force: true });
   symlinkSync(REACHABLE_ROOT_SCRIPT, link);
   spawnSync('chown', ['-h', `${a.user.uid}:${a.user.gid}`, link]);
-  const tries: [string, string[], Record<string, string>][] = [
-    ['a script in root\'s directory', [join(a.rootOnly, 'dir', 'root-only.sh')], {}],
-    ['a 0700 root script the attacker can see', [REACHABLE_ROOT_SCRIPT], {}],
-    ['their symlink to it', [link], {}],
-    ['found through PATH', ['root-only.sh'], { PATH: `${join(REACHABLE_ROOT_SCRIPT, '..')}:${join(a.rootOnly, 'dir')}:/usr/bin:/bin` }],
-    ['/etc/shadow', ['/etc/shadow'], {}],
-    ['a directory', ['/root'], {}],
+  // Each with its own status: 126 "cannot execute", 127 "not found"; swapping them is a bug.
+  const tries: [string, string[], Record<string, string>, 126 | 127][] = [
+    ['a script in root\'s directory', [join(a.rootOnly, 'dir', 'root-only.sh')], {}, 126],
+    ['a 0700 root script the attacker can see', [REACHABLE_ROOT_SCRIPT], {}, 126],
+    ['their symlink to it', [link], {}, 126],
+    // Through sudo, sudo's secure_path replaced the attacker's PATH: not found there (127); the setuid copy searches it: 126.
+    ['found through PATH', ['root-only.sh'], { PATH: `${join(REACHABLE_ROOT_SCRIPT, '..')}:${join(a.rootOnly, 'dir')}:/usr/bin:/bin` }, mode === 'sudo' ? 127 : 126],
+    ['/etc/shadow', ['/etc/shadow'], {}, 126],
+    ['a directory', ['/root'], {}, 126],
+    // Beside the refusals, a name found nowhere: 127, so that the two cannot be swapped unnoticed.
+    ['a name found nowhere', ['nrs-no-such-command'], { PATH: '/usr/bin:/bin' }, 127],
   ];
-  for (const [what, command, env] of tries) {
+  for (const [what, command, env, status] of tries) {
     const result = await attackRun(mode, a, [SHARED, '--', ...command], { env });
-    assert.ok(result.code === 126 || result.code === 127, `${what}: expected 126 or 127: ${show(result)}`);
-    refused(result, what, result.code!);
+    refused(result, what, status);
     noSecret(a, result, what);
   }
   assert.equal(readMarkers(a).filter((m) => m.what.startsWith('ran:')), [], 'a root-only script ran');

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { rootMarks, rootOwnedIn, STRACE, type Attacker, type AttackResult } from './attack.js';
 import { assertOneErrorLine, everythingOf } from './kernel.js';
-import { skipReason, type Result } from './netns-run.js';
+import { type Result } from './netns-run.js';
+import { skip } from './skip.js';
 
 export function show(result: Result): string {
   return `exit ${result.code}${result.signal ? ` (${result.signal})` : ''}; stdout: ${JSON.stringify(result.stdout.slice(0, 600))}; stderr: ${JSON.stringify(result.stderr.slice(0, 600))}`;
@@ -40,8 +41,7 @@ export function auditClean(result: AttackResult, what: string, helpers: readonly
   const audit = result.audit;
   if (audit === undefined && !STRACE) {
     // The markers and the ownership checks still ran; only the syscall audit is missing.
-    skipReason(`${what}: strace is not installed (apt-get install strace), so what root touched was not audited`);
-    return;
+    skip(`${what}: strace is not installed (apt-get install strace), so what root touched was not audited`);
   }
   assert.ok(audit !== undefined, `${what}: the run was not traced`);
   assert.equal(audit!.violations, [], `${what}: privileged processes touched the attacker's files or got unsafe variables`);

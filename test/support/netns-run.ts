@@ -8,7 +8,13 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
-export const BIN = join(ROOT, 'bin', 'netns-run');
+/**
+ * The netns-run under test: this clone's, or the copy test/run.mjs made where
+ * plain users can reach it when they cannot reach the clone (under /root).
+ */
+export const BIN = process.env.NETNS_RUN_TEST_BIN || join(ROOT, 'bin', 'netns-run');
+/** The package BIN belongs to: its dist/, node_modules/ and package.json. */
+export const PACKAGE = dirname(dirname(BIN));
 /** The Node that runs netns-run: the one running the tests, unless NETNS_RUN_TEST_NODE names another. */
 export const NODE = process.env.NETNS_RUN_TEST_NODE || process.execPath;
 
@@ -111,7 +117,11 @@ export function tracesOf(name: string): string[] {
 
 export const isRoot = process.geteuid?.() === 0;
 
-/** Says loudly why a test cannot run here; a silent skip would hide a gap. */
+/**
+ * Says why the tests registered with uvu's test.skip (counted by uvu) cannot
+ * run here. Only beside test.skip: a skip inside a running test is skip()
+ * of support/skip.ts, which test/run.mjs counts.
+ */
 export function skipReason(reason: string): void {
-  process.stdout.write(`SKIP: ${reason}\n`);
+  process.stdout.write(`# skipped here: ${reason}\n`);
 }

@@ -27,9 +27,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BIN, NODE, ROOT, runProgram, skipReason } from '../support/netns-run.js';
+import { BIN, NODE, ROOT, runProgram } from '../support/netns-run.js';
+import { skippable } from '../support/skip.js';
 
 const UNITS = join(ROOT, 'units');
 const TEMPLATE = 'netns-run@.service';
@@ -46,6 +47,9 @@ function works(program: string, args: readonly string[]): boolean {
 
 const haveAnalyze = works('systemd-analyze', ['--version']);
 const haveMan = works('man', ['--version']);
+const test = skippable(uvuTest, haveAnalyze ? undefined : 'systemd-analyze is missing (Debian package systemd): the units are not verified');
+/** The checks that need man(1) as well. */
+const withMan = skippable(test, haveMan ? undefined : 'man is missing (Debian package man-db): Documentation=man:netns-run(1) is not checked');
 
 /** A path as the first word of an Exec*= line: quoted, with systemd's specifier character doubled. */
 function execPath(path: string): string {
@@ -138,11 +142,7 @@ async function printedDropIn(name: string): Promise<string> {
   return result.stdout;
 }
 
-if (!haveAnalyze) {
-  skipReason('systemd-analyze is missing (Debian package systemd): the units are not verified');
-  test('unit verification needs systemd-analyze', () => {});
-} else {
-  if (!haveMan) skipReason('man is missing (Debian package man-db): Documentation=man:netns-run(1) is not checked');
+{
 
   test('units/ holds the template and the example, and they name netns-run as /usr/bin/netns-run', () => {
     const files = shippedUnits();
@@ -231,8 +231,7 @@ if (!haveAnalyze) {
     });
   });
 
-  test('the checker rejects a Documentation= page that does not exist', async () => {
-    if (!haveMan) return;
+  withMan('the checker rejects a Documentation= page that does not exist', async () => {
     await inScratch((dir) => {
       copyUnits(dir, (file, text) => (file === EXAMPLE ? text.replace('man:netns-run(1)', 'man:netns-run-nonexistent(1)') : text));
       assertRejected(dir, EXAMPLE, /man netns-run-nonexistent\(1\)/);

@@ -149,7 +149,7 @@ async function run(request: RunRequest, args: readonly string[], launch: Launch)
   findCommand(command[0]!, target.PATH, directory, runAs);
   const tools = { ...findTools(['nsenter', 'setpriv', 'env'] as const), ...(restore.limits.length > 0 ? findTools(['prlimit'] as const) : {}), ...(restore.niceness !== undefined ? findTools(['nice'] as const) : {}) };
 
-  await ensureNamespace(paths, cannotCreate);
+  const covering = await ensureNamespace(paths, cannotCreate);
 
   const plan = planEntry({
     tools,
@@ -160,6 +160,7 @@ async function run(request: RunRequest, args: readonly string[], launch: Launch)
     environment: splitEnvironment(target),
     route: execRoute(launch),
     restore,
+    covering,
   });
   process.umask(callerUmask);
   return execute(plan, launch, args);

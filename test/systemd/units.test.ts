@@ -176,7 +176,7 @@ for (const [label, hardening] of [['a plain service', ''], ['a hardened service'
 check('a hardened unit with netns-run in ExecStart=: DNS isolation and the unit\'s own hardening both hold, nothing is written', async ({ sd }) => {
   const name = uniqueName('dhard');
   await sd.sh(`systemctl start netns-run@${name}.service; mkdir -p /mnt/work/secret; echo s >/mnt/work/secret/f; mkdir -p /home/nrd-visible`);
-  const state = await sd.sh(`ls -la --time-style=full-iso /run/netns-${name} /etc/netns/${name}`);
+  const state = await sd.sh(`find /run/netns-${name} /etc/netns/${name} -printf '%p %s %T@ %C@\\n'`);
   const look = [
     LOOK,
     'echo secret=$(cat /mnt/work/secret/f 2>/dev/null || echo hidden)',
@@ -199,7 +199,7 @@ check('a hardened unit with netns-run in ExecStart=: DNS isolation and the unit\
   assert.is((await sd.run('test', ['-e', '/tmp/nrd-private'])).code, 1, 'PrivateTmp= was undone');
   assert.is(seen.get('etc'), 'read-only', 'ProtectSystem=strict was undone');
   assert.is(seen.get('dev'), 'private', 'PrivateDevices= was undone');
-  assert.is(await sd.sh(`ls -la --time-style=full-iso /run/netns-${name} /etc/netns/${name}`), state, 'the run changed the state directory');
+  assert.is(await sd.sh(`find /run/netns-${name} /etc/netns/${name} -printf '%p %s %T@ %C@\\n'`), state, 'the run changed the state directory');
   await sd.sh(`systemctl stop netns-run@${name}.service`);
 });
 

@@ -36,10 +36,8 @@ export interface Booted {
   run(file: string, args: readonly string[], options?: InsideOptions): Promise<Result>;
   /** A shell command inside as root; throws with its stderr when it fails. */
   sh(command: string, options?: InsideOptions): Promise<string>;
-  /** Writes a file inside, through the host's side of its /etc or /mnt/work (PATH must start with one of them). */
+  /** Writes a file inside (a unit, a rule), through the host's side of its /etc or /mnt/work; PATH must be under one of them. Units need a daemon-reload after. */
   write(path: string, text: string, mode?: number): void;
-  /** Writes a unit to /etc/systemd/system (or /etc/systemd/user) and reloads. */
-  unit(name: string, text: string, scope?: 'system' | 'user'): Promise<void>;
   /** systemctl show -p PROPERTY --value UNIT. */
   show(unit: string, property: string): Promise<string>;
   /** Polls UNIT's ActiveState until it is STATE; throws with the unit's journal after timeoutMs. */
@@ -181,10 +179,6 @@ export async function bootSystemd(): Promise<Booted> {
     run,
     sh,
     write,
-    async unit(name, text, scope = 'system') {
-      write(`/etc/systemd/${scope}/${name}`, text);
-      if (scope === 'system') await sh('systemctl daemon-reload');
-    },
     show,
     journal,
     async waitFor(unit, state, timeoutMs = 15_000) {

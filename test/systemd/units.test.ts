@@ -33,6 +33,7 @@ const NS = {
   none: uniqueName('dnone'),
   user: uniqueName('duser'),
   pk: uniqueName('dpk'),
+  tag: uniqueName('dtag'),
 };
 const DROP_UNITS = [['nrd-drop.service', NS.drop, ''], ['nrd-drophard.service', NS.dropHard, HARDENING]] as const;
 let suiteStarted = 0;
@@ -95,6 +96,8 @@ function units(): [string, string][] {
     ...DROP_UNITS.map(([unit, , hardening]): [string, string] => [`${system}/${unit}`, `[Service]\nType=oneshot\n${hardening}StandardOutput=truncate:/mnt/work/out/${unit}\nExecStart=sh -c '${LOOK}'\n`]),
     [`${system}/nrd-hard.service`, `[Unit]\nRequires=${hard}\nAfter=${hard}\n[Service]\nType=oneshot\n${HARDENING}StandardOutput=truncate:/mnt/work/out/hard\nExecStart=netns-run ${NS.hard} -- sh -c '${HARD_LOOK}'\n`],
     [`${system}/nrd-early.service`, `[Service]\nType=oneshot\nProtectSystem=strict\nExecStart=netns-run ${NS.none} -- true\n`],
+    [`${system}/nrd-untagged.service`, `[Service]\nType=oneshot\nExecStart=/usr/bin/netns-run ${NS.tag} -- echo nrd-untagged-line\n`],
+    [`${system}/nrd-tagged.service`, `[Service]\nType=oneshot\nSyslogIdentifier=nrd-tagged\nExecStart=/usr/bin/netns-run ${NS.tag} -- echo nrd-tagged-line\n`],
     ['/etc/systemd/user/nrd-user-quick.service', userUnit(3)],
     ['/etc/systemd/user/nrd-user.service', userUnit(15)],
     ['/etc/polkit-1/rules.d/50-netns-run.rules', securityRule('nrd-pk')],
@@ -253,6 +256,13 @@ check('a hardened unit whose namespace does not exist yet: one line saying to st
   const lines = (await sd.journal('nrd-early.service')).split('\n').filter((l) => l.startsWith('netns-run:'));
   assert.equal(lines, [`netns-run: cannot set up namespace ${name} here: /run is read-only (a systemd unit with ProtectSystem=?); have it made outside first: Requires= and After=netns-run@${name}.service`]);
   assert.is((await sd.run('test', ['-e', `/run/netns/${name}`])).code, 1, 'something was made');
+});
+
+check('journal lines of a unit whose ExecStart= is netns-run are tagged netns-run, or what SyslogIdentifier= says', async ({ sd }) => {
+  await sd.sh('systemctl start nrd-untagged.service nrd-tagged.service');
+  // journald takes the lines from a stream: wait until both are in.
+  await sd.sh('for i in $(seq 100); do journalctl -o cat -t nrd-tagged | grep -q nrd-tagged-line && journalctl -o cat -t netns-run | grep -q nrd-untagged-line && exit 0; sleep 0.05; done; exit 1');
+  assert.not.match(await sd.sh('journalctl -o cat -t netns-run'), /nrd-tagged-line/);
 });
 
 /** A user with a running user manager, and netns-run allowed to it through sudo. */

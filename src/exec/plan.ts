@@ -78,13 +78,15 @@ export function planEntry(input: EntryInput): ExecPlan {
 
 // Run as root between nsenter and setpriv, in a mount namespace just made
 // from the caller's (a hardened service's): the covers of name.ts bound as
-// in the kept namespace (files read-only; the nscd directory root's), and a /sys of the network namespace, as in the kept mount namespace; then
-// it execs the rest of the chain, so the PID stays. Every argument is a path
-// netns-run made or checked, or a tool it found.
+// in the kept namespace (files read-only; the nscd directory root's) and a
+// /sys of the network namespace; then it execs the rest of the chain, so the
+// PID stays. Every argument is a path netns-run made or checked, or a tool
+// it found; every expansion is quoted.
 export const COVER_SCRIPT = `mount=$1 umount=$2 name=$3
 shift 3
 while [ "$1" != -- ]; do
-  if [ "$1" = file ]; then "$mount" -o bind,ro "$2" "$3"; else "$mount" --bind "$2" "$3"; fi || { echo "netns-run: cannot cover $3 for $name in this mount namespace" >&2; exit 125; }
+  if [ "$1" = file ]; then "$mount" -o bind,ro "$2" "$3"; else "$mount" --bind "$2" "$3"; fi 2>/dev/null ||
+    { echo "netns-run: cannot cover $3 for $name in this mount namespace; run netns-run --ensure $name outside it and try again" >&2; exit 125; }
   shift 3
 done
 shift

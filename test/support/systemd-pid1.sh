@@ -8,7 +8,9 @@
 # (the cgroup directory made for it), then execs systemd. Inside,
 # PROJECT is at /mnt/proj, WORKDIR at /mnt/work, and /usr/bin is an overlay
 # with two more entries: netns-run -> /mnt/proj/bin/netns-run and node ->
-# NODE (so that sudo's and pkexec's fixed PATHs find the Node under test).
+# NODE (so that sudo's and pkexec's fixed PATHs find the Node under test);
+# where overlayfs cannot be used, a tmpfs of symbolic links (NRD_NO_OVERLAY=1
+# forces that).
 # Nothing of the host's is written, except WORKDIR and the cgroup dirs.
 # Reach it with `nsenter -t PID -a CMD`; stop it with `systemctl poweroff`
 # there, or kill -9 PID; then remove the cgroup dirs (test/support/systemd.ts).
@@ -58,7 +60,14 @@ mount -t tmpfs -o mode=0755 nrdmnt /mnt; mkdir -p /mnt/proj /mnt/work
 mount --bind "$P" /mnt/proj; mount --bind "$W" /mnt/work
 ln -s /mnt/proj/bin/netns-run "$W/upper/netns-run"
 [ "$N" = /usr/bin/node ] || ln -sf "$N" "$W/upper/node"
-mount -t overlay -o "lowerdir=/usr/bin,upperdir=$W/upper,workdir=$W/ovl" nrdbin /usr/bin
+if [ -n "${NRD_NO_OVERLAY:-}" ] || ! mount -t overlay -o "lowerdir=/usr/bin,upperdir=$W/upper,workdir=$W/ovl" nrdbin /usr/bin 2>/dev/null; then
+  # No overlay here (WORKDIR on an overlayfs, as in a container): a tmpfs of
+  # symbolic links to the real /usr/bin, which stays reachable at /mnt/usrbin.
+  mkdir /mnt/usrbin; mount --bind /usr/bin /mnt/usrbin
+  mount -t tmpfs -o mode=0755 nrdbin /usr/bin
+  /mnt/usrbin/cp -s -P /mnt/usrbin/* /usr/bin/
+  for f in "$W"/upper/*; do /mnt/usrbin/ln -sf "$(/mnt/usrbin/readlink "$f")" "/usr/bin/${f##*/}"; done
+fi
 mv "$W/pid1.new" "$W/pid1"
 # WORKDIR may be under /tmp: from here on it is /mnt/work.
 mount -t tmpfs -o mode=1777 nrdtmp /tmp

@@ -106,6 +106,13 @@ export async function bootSystemd(): Promise<Booted> {
     rmSync(work, { recursive: true, force: true });
   };
   process.on('exit', lastResort);
+  // Killed by the runner's timeout or a Ctrl-C: Node would end without its exit event.
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  const onSignal = (signal: NodeJS.Signals) => {
+    lastResort();
+    process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGHUP' ? 1 : 15));
+  };
+  for (const signal of signals) process.on(signal, onSignal);
 
   const shutdown = async (): Promise<void> => {
     if (down) return;
@@ -118,12 +125,14 @@ export async function bootSystemd(): Promise<Booted> {
       clearTimeout(timer);
     }
     process.off('exit', lastResort);
+    for (const signal of signals) process.off(signal, onSignal);
     if (cgroup) await removeCgroup(cgroup);
     rmSync(work, { recursive: true, force: true });
   };
 
   try {
-    child = spawn(SCRIPT, [work, ROOT, NODE], { stdio: ['ignore', 'ignore', 'pipe'], env: INSIDE_ENV, detached: true });
+    const env = { ...INSIDE_ENV, ...(process.env.NRD_NO_OVERLAY ? { NRD_NO_OVERLAY: '1' } : {}) };
+    child = spawn(SCRIPT, [work, ROOT, NODE], { stdio: ['ignore', 'ignore', 'pipe'], env, detached: true });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const deadline = Date.now() + 60_000;

@@ -13,6 +13,6 @@ import { oneLine } from '../errors.js';
 export async function ensure(request: EnsureRequest, caller: Caller): Promise<void> {
   process.umask(0o022);
   const paths = pathsFor(request.name);
-  const notes = await ensureNamespace(paths, await authorise(caller, paths, 'create'), { reconcile: true });
+  const { notes } = await ensureNamespace(paths, await authorise(caller, paths, 'create'), { reconcile: true });
   for (const note of notes) process.stderr.write(`netns-run: ${paths.name}: ${oneLine(note)}\n`);
 }

@@ -68,7 +68,7 @@ export async function run(
   }
   const tools = { ...findTools(['nsenter', 'setpriv', 'env'] as const), ...(restore.limits.length > 0 ? findTools(['prlimit'] as const) : {}), ...(restore.niceness !== undefined ? findTools(['nice'] as const) : {}) };
 
-  await ensureNamespace(paths, cannotCreate);
+  const { covering } = await ensureNamespace(paths, cannotCreate);
 
   const plan = planEntry({
     tools,
@@ -79,6 +79,7 @@ export async function run(
     environment: splitEnvironment(target),
     route: execRoute(launch),
     restore,
+    covering,
   });
   process.umask(callerUmask);
   return execute(plan, launch, args);

@@ -7,9 +7,16 @@ import { pathsFor } from '../name.js';
  * service needs no netns-run in its ExecStart=. It binds the files in
  * /etc/netns/NAME directly: an edit is seen when the service restarts. The
  * covers are the ones a run gets (name.ts).
+ *
+ * One difference no unit option can remove on systemd 252 and older: /sys
+ * stays the host's (sysfs shows the network namespace of whoever mounted
+ * it), so /sys/class/net lists the host's links. systemd 253 and later
+ * mount a /sys of the namespace for NetworkNamespacePath= themselves.
  */
 export function dropIn(name: string): string {
   const paths = pathsFor(name);
+  // As in a run: the files read-only; the nscd cover an empty directory of
+  // root's, writable by root alone (an nscd run in NAME may put its socket there).
   const binds = paths.covered.map(({ kind, configured, source, host }) =>
     kind === 'file' ? `BindReadOnlyPaths=${configured ?? source}:${host}` : `BindPaths=${source}:${host}`,
   );
@@ -21,6 +28,8 @@ Requires=netns-run@${name}.service
 After=netns-run@${name}.service
 
 [Service]
+# /sys/class/net shows ${name}'s links on systemd 253 and later, the host's on older
+# ones; netns-run ${name} -- COMMAND in ExecStart= shows ${name}'s everywhere.
 NetworkNamespacePath=${paths.netns}
 ${binds.join('\n')}
 `;

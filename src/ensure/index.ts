@@ -1,14 +1,37 @@
 import type { NamespacePaths } from '../name.js';
 import { NetnsRunError } from '../errors.js';
+import { accessSync, constants } from 'node:fs';
 import { loadNetworkConfig, wireGuardFiles } from '../network/config.js';
 import { readRecords, reconcileTunnels, wireGuardPaths } from '../network/wireguard.js';
-import { findTools } from '../tools.js';
-import { inspect, namespaceId } from './inspect.js';
+import { findTools, type Tools } from '../tools.js';
+import { inspect, keptElsewhere, namespaceId } from './inspect.js';
 import { lockStateDir } from './lock.js';
-import { planEnsure } from './plan.js';
+import { planEnsure, type NamespaceFacts } from './plan.js';
 import { syncCopies } from './resolver.js';
 import { step, type SetupContext } from './steps.js';
 import { newUndo } from './undo.js';
+
+/**
+ * How a run gets the covers: by entering the kept mount namespace (the
+ * host's own mount namespace, or any that has the bind), or, where that bind
+ * is out of reach (a hardened systemd service: see keptElsewhere), by a mount
+ * namespace of its own made from the caller's (exec/plan.ts).
+ */
+export type Covering = { readonly kind: 'kept' } | { readonly kind: 'per-run'; readonly tools: Pick<Tools, 'unshare' | 'sh' | 'mount' | 'umount'> };
+
+const KEPT: Covering = { kind: 'kept' };
+
+/** What ensureNamespace did: how a run gets its covers, and what --ensure changed in a standing network. */
+export interface Ensured {
+  readonly covering: Covering;
+  /** A line for each tunnel --ensure made again or removed. */
+  readonly notes: readonly string[];
+}
+
+export interface EnsureOptions {
+  /** --ensure: bring live tunnels to what their files say now (a run leaves a standing network alone). */
+  readonly reconcile?: boolean;
+}
 
 /**
  * Brings NAME to a usable state: idempotent, safe when several callers race
@@ -17,14 +40,26 @@ import { newUndo } from './undo.js';
  * no lock and runs no helper. cannotCreate, when given, is raised if the
  * network namespace itself would have to be made: the caller may only use it.
  */
-export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Error, options: EnsureOptions = {}): Promise<string[]> {
+export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Error, options: EnsureOptions = {}): Promise<Ensured> {
+  const facts = inspect(paths);
   // --ensure also brings the tunnels to what the files say now; a caller who may only use NAME does not change its network.
   const reconcile = options.reconcile === true && cannotCreate === undefined && hasNetwork(paths);
-  if (planEnsure(inspect(paths)).length === 0 && !reconcile) {
+  if (planEnsure(facts).length === 0 && !reconcile) {
     syncCopies(paths);
-    return [];
+    return { covering: KEPT, notes: [] };
   }
-  let notes: string[] = [];
+  if (keptElsewhere(paths)) {
+    // Everything exists; only the bind of mntns is not in this mount
+    // namespace. Nothing is written here (the service may see /run and /etc
+    // read-only), and the kept namespace is not entered: it is a copy of the
+    // host's tree and would undo the service's own hardening.
+    const missing = planEnsure({ ...facts, mntns: 'current', replacedCovers: [] });
+    if (missing.length > 0) throw notHere(paths, `it lacks ${missing.join(', ')}`);
+    syncCopiesIfWritable(paths);
+    return { covering: { kind: 'per-run', tools: findTools(['unshare', 'sh', 'mount', 'umount'] as const) }, notes: [] };
+  }
+  const readOnly = readOnlyDirectory(paths, facts);
+  if (readOnly !== undefined) throw notHere(paths, `${readOnly} is read-only`);
   const tools = findTools(['ip', 'nsenter', 'unshare', 'mount', 'umount', 'sh', 'flock', 'taskset'] as const);
   const undo = await newUndo();
   let release: (() => void) | undefined;
@@ -46,11 +81,11 @@ export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Erro
       await step(name).apply(context);
       await signalsHandled();
     }
-    if (reconcile) notes = reconcileTunnels(network!.interfaces, paths, namespaceId(paths.netns)!, undo);
+    const notes = reconcile ? reconcileTunnels(network!.interfaces, paths, namespaceId(paths.netns)!, undo) : [];
     syncCopies(paths);
     await signalsHandled();
     undo.commit();
-    return notes;
+    return { covering: KEPT, notes };
   } catch (error) {
     const left = undo.rollback();
     // What could not be taken back is said, never dropped: the next call, or --down, must deal with it.
@@ -62,11 +97,6 @@ export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Erro
     release?.();
     for (const signal of STOP_SIGNALS) process.off(signal, stay);
   }
-}
-
-export interface EnsureOptions {
-  /** --ensure: bring live tunnels to what their files say now (a run leaves a standing network alone). */
-  readonly reconcile?: boolean;
 }
 
 /** Does NAME have a network of netns-run's to keep in line: files that ask for one, or tunnels made earlier? */
@@ -84,4 +114,54 @@ const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTSTP', 'SIGTTIN', 'SIGTTOU'
  */
 function signalsHandled(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Set-up writes under /run and /etc: inside a service with
+ * ProtectSystem=strict both are read-only. Said before anything is tried,
+ * in one line that says what to do, instead of an EROFS half-way.
+ */
+function readOnlyDirectory(paths: NamespacePaths, facts: NamespaceFacts): string | undefined {
+  const written = [[paths.stateDir, '/run']];
+  if (!facts.resolvConf || !facts.nsswitchConf) written.push([paths.etcDir, '/etc/netns', '/etc']);
+  for (const candidates of written) {
+    // The nearest directory that exists is where the first write lands.
+    for (const path of candidates) {
+      try {
+        accessSync(path, constants.W_OK);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') continue;
+        if (code === 'EROFS') return path;
+      }
+      break;
+    }
+  }
+  return undefined;
+}
+
+function notHere(paths: NamespacePaths, why: string): NetnsRunError {
+  // Made inside a service's own mount namespace, the binds would stay there: it must be made outside.
+  return new NetnsRunError(
+    `cannot set up namespace ${paths.name} here: ${why} (a systemd unit with ProtectSystem=?); ` +
+      `have it made outside first: Requires= and After=netns-run@${paths.name}.service`,
+  );
+}
+
+/**
+ * The copies follow edits of /etc/netns/NAME when /run is writable; in a
+ * read-only /run they stay what the kept namespace shows until the next run
+ * outside brings both up to date.
+ */
+function syncCopiesIfWritable(paths: NamespacePaths): void {
+  try {
+    syncCopies(paths);
+  } catch (error) {
+    try {
+      accessSync(paths.stateDir, constants.W_OK);
+    } catch (probe) {
+      if ((probe as NodeJS.ErrnoException).code === 'EROFS') return;
+    }
+    throw error;
+  }
 }

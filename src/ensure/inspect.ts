@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import type { NamespacePaths } from '../name.js';
 import { wireGuardFiles } from '../network/config.js';
 import { madeInterfaces } from '../network/wireguard.js';
@@ -87,7 +87,7 @@ export function inspect(paths: NamespacePaths): NamespaceFacts {
   const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
   let mntns: NamespaceFacts['mntns'];
   if (isNamespaceMount(paths.mntns)) {
-    mntns = netnsId !== undefined && readText(paths.mntnsFor).trim() === netnsId ? 'current' : 'stale';
+    mntns = netnsId !== undefined && recordedFor(paths) === netnsId ? 'current' : 'stale';
   } else {
     mntns = exists(paths.mntns) ? 'stale' : 'missing';
   }
@@ -103,6 +103,36 @@ export function inspect(paths: NamespacePaths): NamespaceFacts {
   }
   const stateRoot = mountPoints().has(paths.stateRoot) ? 'mounted' : 'unmounted';
   return { netns, stateRoot, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [], tunnels };
+}
+
+/** mntns.for: the network namespace the mount namespace was made for, then the mount namespace it was bound from. */
+export function mntnsRecord(netnsId: string | undefined): string {
+  return `${netnsId}\n${readlinkSync('/proc/self/ns/mnt')}\n`;
+}
+
+function recordedFor(paths: NamespacePaths): string | undefined {
+  return readText(paths.mntnsFor).split('\n')[0];
+}
+
+/**
+ * Is the mount namespace kept, for this very network namespace, but in a
+ * mount namespace other than ours? A systemd service with PrivateTmp=,
+ * ProtectSystem= and the like runs in a copy of the host's mount table,
+ * and the kernel leaves nsfs binds of mount namespaces out of every copy:
+ * there mntns is the plain file under the bind. Only the record written
+ * when it was bound (mntnsRecord) tells that apart from a mntns someone
+ * unmounted in our own namespace, which is stale and made again.
+ */
+export function keptElsewhere(paths: NamespacePaths): boolean {
+  const netnsId = namespaceId(paths.netns);
+  if (netnsId === undefined || isNamespaceMount(paths.mntns) || !exists(paths.mntns)) return false;
+  const [forNet, boundFrom] = readText(paths.mntnsFor).split('\n');
+  if (forNet !== netnsId || !boundFrom) return false;
+  try {
+    return boundFrom !== readlinkSync('/proc/self/ns/mnt');
+  } catch {
+    return false;
+  }
 }
 
 /** Did netns-run make the network namespace at paths.netns? Only if its marker names this very one: a recreated namespace is someone else's. */

@@ -4,7 +4,7 @@ import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
 import { describeFailure, failed, helperSucceeds, lastLine, runHelper, tryHelper } from '../helpers.js';
-import { coversRecord, hostIdentity, isNamespaceMount, mountPoints, namespaceId } from './inspect.js';
+import { coversRecord, hostIdentity, isNamespaceMount, mntnsRecord, mountPoints, namespaceId } from './inspect.js';
 import { syncCopies } from './resolver.js';
 import type { Undo } from './undo.js';
 
@@ -209,7 +209,7 @@ export async function createMntns(paths: NamespacePaths, tools: HolderTools, und
       });
       writeFileSync(paths.covers, coversRecord(paths), { mode: 0o644 });
       undo.push(`remove ${paths.covers}`, () => unlinkSync(paths.covers));
-      writeFileSync(paths.mntnsFor, `${namespaceId(paths.netns)}\n`, { mode: 0o644 });
+      writeFileSync(paths.mntnsFor, mntnsRecord(namespaceId(paths.netns)), { mode: 0o644 });
       undo.push(`remove ${paths.mntnsFor}`, () => unlinkSync(paths.mntnsFor));
       return;
     }

@@ -6,6 +6,7 @@ import type { SplitEnvironment } from '../environment.js';
 import type { NamespacePaths } from '../name.js';
 import type { Restore } from '../inherited.js';
 import type { Tools } from '../tools.js';
+import type { Covering } from '../ensure/index.js';
 
 /**
  * Who execs the chain: the launcher shell (bin/netns-run, any Node), Node
@@ -25,6 +26,8 @@ export interface EntryInput {
   readonly route: ExecRoute;
   /** The caller's limits and priority, where root's set-up changed this process's (see inherited.ts). */
   readonly restore?: Restore;
+  /** How the covers are had (ensure/index.ts): the kept mount namespace unless said otherwise. */
+  readonly covering?: Covering;
 }
 
 /** A program to exec: argv[0] included, the environment complete. */
@@ -48,7 +51,7 @@ export interface ExecPlan {
  * reached with the caller's rights and getcwd() reads as in the host.
  */
 export function planEntry(input: EntryInput): ExecPlan {
-  const { tools, paths, caller } = input;
+  const { tools, caller } = input;
   const groups = caller.groups.length > 0 ? [`--groups=${caller.groups.join(',')}`] : ['--clear-groups'];
   // Root stays root with its capabilities, as with ip netns exec; anyone
   // else gets none, not even inheritable or ambient ones.
@@ -64,11 +67,48 @@ export function planEntry(input: EntryInput): ExecPlan {
   const limits = restore !== undefined && restore.limits.length > 0 ? [tools.prlimit!, ...restore.limits, '--'] : [];
   const niceness = restore?.niceness !== undefined ? [tools.nice!, '-n', String(restore.niceness)] : [];
   const argv = [
-    tools.nsenter, `--net=${paths.netns}`, `--mount=${paths.mntns}`, '--',
+    ...enterNamespaces(input),
     tools.setpriv, `--reuid=${caller.uid}`, `--regid=${caller.gid}`, ...groups, ...capabilities, ...parentDeath, '--',
     ...limits, ...niceness,
     tools.env, ...signals, `--chdir=${input.directory}`, '--', ...input.environment.restore,
     ...input.command,
   ];
   return { file: tools.nsenter, argv, env: input.environment.helpers, route: input.route, verbatim: input.command.length, carried: input.environment.restore.map((word) => word.slice(0, word.indexOf('='))) };
+}
+
+// Run as root between nsenter and setpriv, in a mount namespace just made
+// from the caller's (a hardened service's): the covers of name.ts bound as
+// in the kept namespace (files read-only; the nscd directory root's) and a
+// /sys of the network namespace; then it execs the rest of the chain, so the
+// PID stays. Every argument is a path netns-run made or checked, or a tool
+// it found; every expansion is quoted.
+export const COVER_SCRIPT = `mount=$1 umount=$2 name=$3
+shift 3
+while [ "$1" != -- ]; do
+  if [ "$1" = file ]; then "$mount" -o bind,ro "$2" "$3"; else "$mount" --bind "$2" "$3"; fi 2>/dev/null ||
+    { echo "netns-run: cannot cover $3 for $name in this mount namespace; run netns-run --ensure $name outside it and try again" >&2; exit 125; }
+  shift 3
+done
+shift
+"$umount" --lazy /sys 2>/dev/null
+"$mount" -t sysfs "$name" /sys 2>/dev/null || "$mount" -t sysfs -o ro "$name" /sys || { echo "netns-run: cannot mount /sys for $name" >&2; exit 125; }
+exec "$@"`;
+
+/**
+ * nsenter's part of the chain. Where the kept mount namespace is out of reach
+ * (a service's own mount namespace, see ensure/inspect.ts keptElsewhere), the
+ * network namespace is entered and a private copy of the caller's mount
+ * namespace made for this run alone: the service keeps its hardening and gets
+ * the covers. unshare execs, as nsenter does.
+ */
+function enterNamespaces(input: EntryInput): string[] {
+  const { tools, paths, covering } = input;
+  if (covering === undefined || covering.kind === 'kept') return [tools.nsenter, `--net=${paths.netns}`, `--mount=${paths.mntns}`, '--'];
+  const t = covering.tools;
+  return [
+    tools.nsenter, `--net=${paths.netns}`, '--',
+    t.unshare, '--mount', '--propagation', 'slave', '--',
+    t.sh, '-c', COVER_SCRIPT, 'netns-run-covers', t.mount, t.umount, paths.name,
+    ...paths.covered.flatMap(({ kind, source, host }) => [kind, source, host]), '--',
+  ];
 }

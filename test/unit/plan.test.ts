@@ -240,3 +240,28 @@ test('planEntry uses the namespace\'s own paths and the tools it was given', () 
 });
 
 test.run();
+
+test('planEntry where the kept mount namespace is out of reach: the network namespace, then a mount namespace of the caller\'s made for this run, the covers, then the same chain', () => {
+  const covering = { kind: 'per-run', tools: { unshare: '/usr/bin/unshare', sh: '/bin/sh', mount: '/bin/mount', umount: '/bin/umount' } } as const;
+  const kept = planEntry(input());
+  const perRun = planEntry(input({ covering }));
+  const setpriv = perRun.argv.indexOf('/usr/bin/setpriv');
+  const script = perRun.argv[perRun.argv.indexOf('-c') + 1];
+  assert.equal(perRun.argv.slice(0, setpriv), [
+    '/usr/bin/nsenter', '--net=/run/netns/wg', '--',
+    '/usr/bin/unshare', '--mount', '--propagation', 'slave', '--',
+    '/bin/sh', '-c', script, 'netns-run-covers', '/bin/mount', '/bin/umount', 'wg',
+    'file', '/run/netns-wg/resolv.conf', '/etc/resolv.conf',
+    'file', '/run/netns-wg/nsswitch.conf', '/etc/nsswitch.conf',
+    'directory', '/run/netns-wg/nscd', '/run/nscd',
+    '--',
+  ]);
+  // Nothing of the kept namespace is entered, and from setpriv on the chain is the same.
+  assert.not.ok(perRun.argv.some((word) => word.startsWith('--mount=')));
+  assert.equal(perRun.argv.slice(setpriv), kept.argv.slice(kept.argv.indexOf('/usr/bin/setpriv')));
+  assert.is(perRun.verbatim, kept.verbatim);
+  // It execs the rest (the PID is kept) and fails as netns-run does when a cover cannot be made.
+  assert.match(script!, /\nexec "\$@"$/);
+  assert.match(script!, /exit 125/);
+  assert.equal(planEntry(input({ covering: { kind: 'kept' } })).argv, kept.argv);
+});

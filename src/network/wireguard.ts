@@ -270,7 +270,8 @@ export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: 
   const tmp = temporaryName();
   let record: MadeRecord;
   // Written before the thing exists: a crash right after still leaves its name for repair.
-  writeRecord(wg, { kind: backend.kind, interfaceName: spec.interfaceName, temporaryName: tmp, ...(spec.fingerprint !== undefined ? { fingerprint: spec.fingerprint } : {}) });
+  const fingerprint = spec.fingerprint !== undefined ? { fingerprint: spec.fingerprint } : {};
+  writeRecord(wg, { kind: backend.kind, interfaceName: spec.interfaceName, temporaryName: tmp, ...fingerprint });
   undo.push(`remove ${recordPath(wg, spec.interfaceName)}`, () => unlinkSync(recordPath(wg, spec.interfaceName)));
   // Node hands input to a helper over a socket, and wg setconf fopen()s
   // /dev/stdin, which fails on a socket (ENXIO): cat turns it into a pipe.
@@ -279,11 +280,11 @@ export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: 
   if (backend.kind === 'kernel') {
     runHelper(tools.ip, ['link', 'add', 'dev', tmp, 'type', 'wireguard'], `making WireGuard interface ${spec.interfaceName}`);
     undo.push(`delete ${tmp}`, () => helperSucceeds(tools.ip, ['link', 'delete', 'dev', tmp]));
-    record = { kind: 'kernel', interfaceName: spec.interfaceName, temporaryName: tmp };
+    record = { kind: 'kernel', interfaceName: spec.interfaceName, temporaryName: tmp, ...fingerprint };
     setconf = { file: setconfArgs[0]!, args: setconfArgs.slice(1) };
   } else {
     makePrivateDir(wg.sockets);
-    record = startWireguardGo(spec, tmp, backend.wireguardGo, wg, tools, undo);
+    record = { ...startWireguardGo(spec, tmp, backend.wireguardGo, wg, tools, undo), ...fingerprint };
     writeRecord(wg, record);
     // wg finds wireguard-go's socket only in its private mount namespace.
     setconf = { file: tools.nsenter, args: [`--mount=/proc/${record.pid}/ns/mnt`, '--', ...setconfArgs] };

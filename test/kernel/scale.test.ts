@@ -21,7 +21,8 @@ function mountsInside(name: string): number {
 }
 
 if (!isRoot) {
-  test('mounts per kept namespace stay flat', () => skipReason('needs root to make namespaces'));
+  skipReason('needs root to make namespaces');
+  test.skip('mounts per kept namespace stay flat', () => {});
 } else {
   test(`mounts per kept namespace stay flat over ${COUNT} namespaces: the k-th costs what the first did, and the first does not grow`, async () => {
     const names = Array.from({ length: COUNT }, () => uniqueName('scale'));

@@ -27,8 +27,10 @@ wg setconf ${IFNAME} /dev/stdin < "$1/rendered.conf"; wg showconf ${IFNAME} > "$
 const missing = ['wg-quick', 'wg', 'wireguard-go'].filter((tool) => trySh(`command -v ${tool}`).status !== 0);
 if (!isRoot) {
   skipReason('wg-quick strip and wireguard-go need root');
+  test.skip('wg setconf input against wg-quick strip (needs root)', () => {});
 } else if (missing.length > 0) {
   skipReason(`${missing.join(', ')} not installed (Debian: wireguard-tools, wireguard-go)`);
+  test.skip('wg setconf input against wg-quick strip (tools missing)', () => {});
 } else {
   for (const [provider, text] of Object.entries(SAMPLES)) {
     test(`${provider}: netns-run's wg setconf input configures what wg-quick strip's does`, () => {

@@ -165,13 +165,13 @@ asRoot('--ensure as a plain user: 125, one line, nothing made', async () => {
 
 // ---- --list -------------------------------------------------------------------
 
-const LIST_COLUMNS = ['NAME', 'MADE-BY', 'MOUNT-NS', 'RESOLVERS', 'MAY-USE'] as const;
+const LIST_COLUMNS = ['NAME', 'MADE-BY', 'MOUNT-NS', 'RESOLVERS', 'TUNNELS', 'MAY-USE'] as const;
 type ListRow = Record<(typeof LIST_COLUMNS)[number], string>;
 
 /** The table cut at the header's column starts, so a misaligned cell shows. */
 function parseList(text: string): { header: string; rows: ListRow[] } {
   const [header = '', ...lines] = text.replace(/\n$/, '').split('\n');
-  assert.match(header, /^NAME +MADE-BY +MOUNT-NS +RESOLVERS +MAY-USE$/, `header: ${JSON.stringify(header)}`);
+  assert.match(header, /^NAME +MADE-BY +MOUNT-NS +RESOLVERS +TUNNELS +MAY-USE$/, `header: ${JSON.stringify(header)}`);
   const starts = LIST_COLUMNS.map((column) => header.indexOf(column));
   const rows = lines.map((line) => {
     const row = {} as ListRow;
@@ -198,6 +198,8 @@ function assertSameFacts(text: ListRow, json: JsonRow): void {
   // One vocabulary: the text says the JSON's words.
   assert.is(text['MOUNT-NS'], json.mountNamespace, `${json.name}: MOUNT-NS`);
   assert.is(text.RESOLVERS, json.nameservers.length ? json.nameservers.join(',') : '-', `${json.name}: RESOLVERS`);
+  // No /etc/netns-run/NAME here: no tunnel.
+  assert.is(text.TUNNELS, '-', `${json.name}: TUNNELS`);
   assert.is(text['MAY-USE'], json.mayUse ? 'yes' : 'no', `${json.name}: MAY-USE`);
 }
 
@@ -222,9 +224,9 @@ asRoot('--list: text and JSON show each namespace, who made it, its mount namesp
     }
 
     const expected: Record<string, Omit<ListRow, 'NAME' | 'MAY-USE'>> = {
-      [made]: { 'MADE-BY': 'netns-run', 'MOUNT-NS': 'current', RESOLVERS: DEFAULT_NAMESERVERS.join(',') },
-      [other]: { 'MADE-BY': 'other', 'MOUNT-NS': 'missing', RESOLVERS: '192.0.2.53,2001:db8::53' },
-      [stale]: { 'MADE-BY': 'netns-run', 'MOUNT-NS': 'stale', RESOLVERS: DEFAULT_NAMESERVERS.join(',') },
+      [made]: { 'MADE-BY': 'netns-run', 'MOUNT-NS': 'current', RESOLVERS: DEFAULT_NAMESERVERS.join(','), TUNNELS: '-' },
+      [other]: { 'MADE-BY': 'other', 'MOUNT-NS': 'missing', RESOLVERS: '192.0.2.53,2001:db8::53', TUNNELS: '-' },
+      [stale]: { 'MADE-BY': 'netns-run', 'MOUNT-NS': 'stale', RESOLVERS: DEFAULT_NAMESERVERS.join(','), TUNNELS: '-' },
     };
 
     for (const [who, call] of [['root', run], ['a plain user', asNobody]] as const) {

@@ -41,7 +41,7 @@ if (!isRoot) {
       const name = uniqueName('delse');
       made.push(name);
       sh(`"${NODE}" "${BIN}" --ensure ${name}`);
-      const state = sh(`find /run/netns-${name} /etc/netns/${name} -printf '%p %s %T@ %C@\\n'`);
+      const state = sh(`find /run/netns-run/${name} /etc/netns/${name} -printf '%p %s %T@ %C@\\n'`);
       const result = await fromElsewhere([name, '--', 'sh', '-c', LOOK], launcher);
       assert.is(result.code, 0, result.stderr);
       const [resolver, links, kept, net] = result.stdout.trim().split('\n');
@@ -49,7 +49,7 @@ if (!isRoot) {
       assert.is(links!.trim(), 'lo', '/sys does not show the namespace');
       assert.is(kept, 'caller-mounts-kept', 'the caller\'s mount namespace was left for the kept one: a unit\'s hardening would be undone');
       assert.is(net, `net:[${sh(`stat -L -c %i /run/netns/${name}`).trim()}]`);
-      assert.is(sh(`find /run/netns-${name} /etc/netns/${name} -printf '%p %s %T@ %C@\\n'`), state, 'the run wrote into the state');
+      assert.is(sh(`find /run/netns-run/${name} /etc/netns/${name} -printf '%p %s %T@ %C@\\n'`), state, 'the run wrote into the state');
       assert.is(result.stderr, '');
     });
   }
@@ -63,7 +63,7 @@ if (!isRoot) {
       result.stderr,
       `netns-run: cannot set up namespace ${name} here: /run is read-only (a systemd unit with ProtectSystem=?); have it made outside first: Requires= and After=netns-run@${name}.service\n`,
     );
-    assert.is(sh(`ls -d /run/netns/${name} /run/netns-${name} 2>/dev/null || true`), '');
+    assert.is(sh(`ls -d /run/netns/${name} /run/netns-run/${name} 2>/dev/null || true`), '');
   });
 }
 

@@ -66,7 +66,7 @@ test('the control: the same copy, root-owned and 0755, is run (the sandbox itsel
   assert.is(result.code, 0, describe(result));
 });
 
-// ---- the state directory /run/netns-NAME (src/ensure/lock.ts) --------------------
+// ---- the state directory /run/netns-run/NAME (src/ensure/lock.ts) --------------------
 
 for (const [what, uid, mode] of [
   ['owned by a plain user, 0755', NOBODY, 0o755],
@@ -74,10 +74,10 @@ for (const [what, uid, mode] of [
   ['owned by root, writable by everyone (0757)', 0, 0o757],
   ['owned by a plain user and writable by everyone (0777)', NOBODY, 0o777],
 ] as const) {
-  test(`/run/netns-NAME made beforehand ${what}: refused before anything is made`, async () => {
+  test(`/run/netns-run/NAME made beforehand ${what}: refused before anything is made`, async () => {
     const name = fresh('tstate');
-    const dir = `/run/netns-${name}`;
-    mkdirSync(dir);
+    const dir = `/run/netns-run/${name}`;
+    mkdirSync(dir, { recursive: true });
     chownSync(dir, uid, uid);
     chmodSync(dir, mode);
     try {
@@ -92,10 +92,10 @@ for (const [what, uid, mode] of [
   });
 }
 
-test('the control: /run/netns-NAME made beforehand by root, 0755, is used', async () => {
+test('the control: /run/netns-run/NAME made beforehand by root, 0755, is used', async () => {
   const name = fresh('tstateok');
-  const dir = `/run/netns-${name}`;
-  mkdirSync(dir);
+  const dir = `/run/netns-run/${name}`;
+  mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
   const result = await netnsRun([name, '--', 'true'], { env: ENV });
   assert.is(result.code, 0, `${result.code}: ${result.stderr}`);

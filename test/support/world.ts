@@ -9,7 +9,7 @@
 //                         dnsmasq :53 (ifconfig.me)    to I
 //
 // netns-run runs in H (nsenter --net: the same mount namespace, so what it
-// binds under /run/netns and /run/netns-NAME is the real thing), and makes
+// binds under /run/netns and /run/netns-run/NAME is the real thing), and makes
 // NAME's tunnel there; its endpoint is V at 10.202.0.2:51820. Through the
 // tunnel the web server sees 10.202.0.2 (V's masquerade); straight from H it
 // would see 10.201.0.2. Everything is removed by close(), which tests call
@@ -34,6 +34,15 @@ let counter = 0;
 export function worldName(tag: string): string {
   counter += 1;
   return `nrw-${tag}-${process.pid}-${counter}`;
+}
+
+/** A process that has ended but is not yet reaped still shows in /proc. */
+function isZombie(pid: number): boolean {
+  try {
+    return /^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** Runs a command (no shell) as root; throws with its stderr. */
@@ -109,18 +118,23 @@ export async function makeWorld(): Promise<World> {
 
   const close = () => {
     for (const child of children) if (alive(child.pid)) child.kill('SIGKILL');
+    const killed: number[] = [];
     for (const ns of [host, internet, vpn]) {
       // Whatever still runs there (a wireguard-go of netns-run's) would keep it alive.
       const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
       for (const pid of pids.split('\n').filter(Boolean)) {
         try {
           process.kill(Number(pid), 'SIGKILL');
+          killed.push(Number(pid));
         } catch {
           // gone
         }
       }
       tryRun('ip', ['netns', 'delete', ns]);
     }
+    // Gone, not only killed: the leak check after this file looks for wireguard-go by name.
+    const until = Date.now() + 5_000;
+    while (killed.some((pid) => alive(pid) || isZombie(pid)) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   };
 
   try {

@@ -150,11 +150,11 @@ check('the template unit: start makes the namespace, restart restarts dependents
   await sd.sh(`systemctl start nrd-dep.service`);
   await sd.waitFor('nrd-dep.service', 'active');
   assert.is(await sd.show(template, 'ActiveState'), 'active');
-  assert.ok((await sd.run('findmnt', [`/run/netns-${name}/mntns`])).code === 0, 'no kept mount namespace');
+  assert.ok((await sd.run('findmnt', [`/run/netns-run/${name}/mntns`])).code === 0, 'no kept mount namespace');
   const first = await mainPid(sd, 'nrd-dep.service');
   assert.is(await netOfPid(sd, first), await netOf(sd, name), 'the dependent does not run in the namespace');
   // Inode numbers of freed namespaces are reused: the record with nsfs's ctime tells namespaces apart.
-  const made = () => sd.sh(`head -n 1 /run/netns-${name}/mntns.for`);
+  const made = () => sd.sh(`head -n 1 /run/netns-run/${name}/mntns.for`);
   const before = await made();
 
   await sd.sh(`systemctl restart ${template}`);
@@ -230,7 +230,7 @@ for (const [unit, name, hardening] of DROP_UNITS) {
 check('a hardened unit with netns-run in ExecStart=: DNS isolation and the unit\'s own hardening both hold, nothing is written', async ({ sd }) => {
   const name = NS.hard;
   await sd.sh(`systemctl start netns-run@${name}.service; echo s >/mnt/work/secret/f; mkdir -p /home/nrd-visible`);
-  const state = await sd.sh(`find /run/netns-${name} /etc/netns/${name} -printf '%p %s %T@ %C@\\n'`);
+  const state = await sd.sh(`find /run/netns-run/${name} /etc/netns/${name} -printf '%p %s %T@ %C@\\n'`);
   const started = await sd.run('systemctl', ['start', 'nrd-hard.service']);
   assert.is(started.code, 0, await sd.journal('nrd-hard.service'));
   const seen = fields(readFileSync(join(sd.work, 'out', 'hard'), 'utf8'));
@@ -244,7 +244,7 @@ check('a hardened unit with netns-run in ExecStart=: DNS isolation and the unit\
   assert.is((await sd.run('test', ['-e', '/tmp/nrd-private'])).code, 1, 'PrivateTmp= was undone');
   assert.is(seen.get('etc'), 'read-only', 'ProtectSystem=strict was undone');
   assert.is(seen.get('dev'), 'private', 'PrivateDevices= was undone');
-  assert.is(await sd.sh(`find /run/netns-${name} /etc/netns/${name} -printf '%p %s %T@ %C@\\n'`), state, 'the run changed the state directory');
+  assert.is(await sd.sh(`find /run/netns-run/${name} /etc/netns/${name} -printf '%p %s %T@ %C@\\n'`), state, 'the run changed the state directory');
   await sd.sh(`systemctl stop netns-run@${name}.service`);
 });
 

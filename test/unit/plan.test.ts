@@ -251,9 +251,9 @@ test('planEntry where the kept mount namespace is out of reach: the network name
     '/usr/bin/nsenter', '--net=/run/netns/wg', '--',
     '/usr/bin/unshare', '--mount', '--propagation', 'slave', '--',
     '/bin/sh', '-c', script, 'netns-run-covers', '/bin/mount', '/bin/umount', 'wg',
-    'file', '/run/netns-wg/resolv.conf', '/etc/resolv.conf',
-    'file', '/run/netns-wg/nsswitch.conf', '/etc/nsswitch.conf',
-    'directory', '/run/netns-wg/nscd', '/run/nscd',
+    'file', '/run/netns-run/wg/resolv.conf', '/etc/resolv.conf',
+    'file', '/run/netns-run/wg/nsswitch.conf', '/etc/nsswitch.conf',
+    'directory', '/run/netns-run/wg/nscd', '/run/nscd',
     '--',
   ]);
   // Nothing of the kept namespace is entered, and from setpriv on the chain is the same.

@@ -2,12 +2,13 @@ import type { NamespacePaths } from '../name.js';
 import { NetnsRunError } from '../errors.js';
 import { accessSync, constants } from 'node:fs';
 import { loadNetworkConfig, wireGuardFiles } from '../network/config.js';
+import { renderResolvConf } from '../network/wg-quick.js';
 import { readRecords, reconcileTunnels, wireGuardPaths } from '../network/wireguard.js';
 import { findTools, type Tools } from '../tools.js';
 import { inspect, keptElsewhere, namespaceId } from './inspect.js';
 import { lockStateDir } from './lock.js';
 import { planEnsure, type NamespaceFacts } from './plan.js';
-import { syncCopies } from './resolver.js';
+import { adoptTunnelResolvConf, syncCopies } from './resolver.js';
 import { step, type SetupContext } from './steps.js';
 import { newUndo } from './undo.js';
 
@@ -82,6 +83,7 @@ export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Erro
       await signalsHandled();
     }
     const notes = reconcile ? reconcileTunnels(network!.interfaces, paths, namespaceId(paths.netns)!, undo) : [];
+    if (reconcile && adoptTunnelResolvConf(paths, renderResolvConf(network!.dns, network!.dir), undo)) notes.push(`resolv.conf: the name servers of DNS = in ${network!.dir}`);
     syncCopies(paths);
     await signalsHandled();
     undo.commit();

@@ -1,8 +1,9 @@
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { defaultResolvConf, namespaceNsswitch } from '../defaults.js';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
+import { FROM_TUNNEL_HEADER } from '../network/wg-quick.js';
 import { readTrusted as readTrustedFile } from '../trust.js';
 import type { Undo } from './undo.js';
 
@@ -52,6 +53,39 @@ export function writeDefaultResolvConf(paths: NamespacePaths, undo: Undo, fromTu
   makeDir('/etc/netns', undo);
   makeDir(paths.etcDir, undo);
   createOnce(paths.resolvConf, fromTunnel ?? defaultResolvConf(paths.name), undo);
+}
+
+/**
+ * A tunnel's DNS = replaces the resolv.conf netns-run wrote itself (its
+ * public defaults, or an earlier tunnel's servers), so that a namespace
+ * made before its tunnel uses the provider's resolvers too; a file the
+ * administrator wrote is theirs and stays. Written whole and renamed into
+ * place. Returns true when it changed the file.
+ */
+export function adoptTunnelResolvConf(paths: NamespacePaths, fromTunnel: string | undefined, undo: Undo): boolean {
+  if (fromTunnel === undefined) return false;
+  const now = readSmall(paths.resolvConf);
+  if (now === undefined || now.toString('latin1') === fromTunnel) return false;
+  const text = now.toString('latin1');
+  if (text !== defaultResolvConf(paths.name) && !text.startsWith(FROM_TUNNEL_HEADER)) return false;
+  const temporary = `${paths.resolvConf}.netns-run-new`;
+  const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+  try {
+    writeAll(fd, Buffer.from(fromTunnel), temporary);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, paths.resolvConf);
+  undo.push(`restore ${paths.resolvConf}`, () => {
+    const back = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
+    try {
+      writeAll(back, now, temporary);
+    } finally {
+      closeSync(back);
+    }
+    renameSync(temporary, paths.resolvConf);
+  });
+  return true;
 }
 
 export function writeDefaultNsswitchConf(paths: NamespacePaths, undo: Undo): void {

@@ -15,7 +15,7 @@ import { isCrashLeftover, isNamespaceMount, madeByNetnsRun, namespaceId } from '
 import { createMntns, makeHostMountPoint, makeStateRootPrivate, rebindReplacedCovers, removeStaleMntns } from './mntns.js';
 import { createNetns, removeStaleNetns } from './netns.js';
 import type { EnsureStep } from './plan.js';
-import { writeDefaultNsswitchConf, writeDefaultResolvConf } from './resolver.js';
+import { adoptTunnelResolvConf, writeDefaultNsswitchConf, writeDefaultResolvConf } from './resolver.js';
 import type { Undo } from './undo.js';
 import { loadNetworkConfig, type NetworkSpec } from '../network/config.js';
 import { makeTunnels, removeTunnels } from '../network/wireguard.js';
@@ -84,7 +84,9 @@ const STEPS: Readonly<Record<EnsureStep, Step>> = {
     apply: ({ paths, undo, network }) => {
       const id = namespaceId(paths.netns);
       if (id === undefined) throw new NetnsRunError(`${paths.netns} is no network namespace; cannot put a tunnel in it`);
-      makeTunnels((network ?? loadNetworkConfig(paths)).interfaces, paths, id, undo);
+      const spec = network ?? loadNetworkConfig(paths);
+      makeTunnels(spec.interfaces, paths, id, undo);
+      adoptTunnelResolvConf(paths, renderResolvConf(spec.dns, spec.dir), undo);
     },
     tearDown: ({ paths, tools, notes }) => {
       for (const left of removeTunnels(paths, tools)) notes.push(`could not remove ${left}`);

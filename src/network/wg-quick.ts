@@ -367,9 +367,12 @@ export function routes(spec: WireGuardSpec): Cidr[] {
 }
 
 /** resolv.conf for DNS = ...: undefined when the file names no servers (the namespace keeps its default). */
+/** What netns-run writes from a tunnel's DNS = begins with this; an administrator's own file does not. */
+export const FROM_TUNNEL_HEADER = '# Made by netns-run from DNS = in ';
+
 export function renderResolvConf(dns: Dns, source: string): string | undefined {
   if (dns.servers.length === 0) return undefined;
-  const out = [`# Made by netns-run from DNS = in ${source}`, ...dns.servers.map((server) => `nameserver ${server}`)];
+  const out = [`${FROM_TUNNEL_HEADER}${source}`, ...dns.servers.map((server) => `nameserver ${server}`)];
   if (dns.search.length > 0) out.push(`search ${dns.search.join(' ')}`);
   return `${out.join('\n')}\n`;
 }

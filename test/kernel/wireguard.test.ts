@@ -203,6 +203,36 @@ if (!isRoot) {
     });
   });
 
+  test('a namespace made before its tunnel: --ensure adds the tunnel and DNS = replaces netns-run\'s defaults; an administrator\'s resolv.conf stays', async () => {
+    const name = worldName('late');
+    const dir = `/etc/netns-run/${name}`;
+    try {
+      assertRanOk(await netnsRunInHost([name, '--', 'true']), 'first use, no tunnel');
+      assert.match(readFileSync(`/etc/netns/${name}/resolv.conf`, 'utf8'), /made by netns-run on first use/);
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+      writeFileSync(`${dir}/wg0.conf`, world.clientConfig(), { mode: 0o600 });
+      const ensured = await netnsRunInHost(['--ensure', name]);
+      assertRanOk(ensured, '--ensure with a tunnel added');
+      assert.match(ensured.stderr, /wg0: made from /);
+      assert.match(ensured.stderr, /resolv\.conf: the name servers of DNS = in /);
+      const view = await netnsRunInHost([name, '--', 'sh', '-c', 'grep ^nameserver /etc/resolv.conf; curl -sS --max-time 10 http://ifconfig.me/']);
+      assertRanOk(view, 'a run after --ensure');
+      assert.equal(view.stdout.trim().split('\n'), [`nameserver ${WEB}`, VPN_ADDRESS]);
+      // The administrator's own file is theirs, whatever DNS = says.
+      writeFileSync(`/etc/netns/${name}/resolv.conf`, 'nameserver 192.0.2.53\n', { mode: 0o644 });
+      writeFileSync(`${dir}/wg0.conf`, world.clientConfig({ interface: 'MTU = 1300' }), { mode: 0o600 });
+      const again = await netnsRunInHost(['--ensure', name]);
+      assertRanOk(again, '--ensure with the administrator\'s resolv.conf');
+      assert.not.match(again.stderr, /resolv\.conf/);
+      assert.is(readFileSync(`/etc/netns/${name}/resolv.conf`, 'utf8'), 'nameserver 192.0.2.53\n');
+    } finally {
+      await netnsRunInHost(['--down', name]);
+      removeEverything(name);
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
+    }
+  });
+
   const noSudo = sudoMissing();
   if (noSudo !== undefined) skipReason(noSudo);
   (noSudo === undefined ? test : test.skip)('through sudo, as a user: first use makes the tunnel, curl runs as the user through it', async () => {

@@ -78,7 +78,8 @@ export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Erro
     // Every WireGuard file is read and checked before the first step: a bad one makes nothing.
     const network = reconcile || steps.includes('make-tunnels') || steps.includes('default-resolv-conf') ? loadNetworkConfig(paths) : undefined;
     const context: SetupContext = { paths, tools, undo, ...(network !== undefined ? { network } : {}) };
-    for (const name of steps) {
+    // Under --ensure the tunnels are made by the reconciliation below, which says what it made.
+    for (const name of reconcile ? steps.filter((name) => name !== 'make-tunnels') : steps) {
       await step(name).apply(context);
       await signalsHandled();
     }

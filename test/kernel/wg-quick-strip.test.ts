@@ -53,7 +53,12 @@ if (!isRoot) {
         const peers = (text.match(/^\s*\[peer\]/gim) ?? []).length;
         assert.is((fromWgQuick.match(/^\[Peer\]/gm) ?? []).length, peers, `wg showconf: ${fromWgQuick.replace(/PrivateKey.*|PresharedKey.*/g, '')}`);
         assert.match(fromWgQuick, /^PrivateKey = /m);
-        assert.fixture(fromNetnsRun, fromWgQuick);
+        // wg showconf lists peers in no fixed order (it reads them from a hash): compare them as a set.
+        const canonical = (conf: string) => {
+          const [head = '', ...peers] = conf.replace(/\n*$/, '\n').split(/\n(?=\[Peer\]\n)/);
+          return [head.replace(/\n*$/, ''), ...peers.map((peer) => peer.replace(/\n*$/, '')).sort()].join('\n\n');
+        };
+        assert.fixture(canonical(fromNetnsRun), canonical(fromWgQuick));
       } finally {
         // A wireguard-go left by a failed script would keep the namespace alive.
         trySh(`ip netns pids ${ns} | xargs -r kill -9; ip netns delete ${ns}`);

@@ -58,9 +58,10 @@ async function dispatch(request: Action, args: readonly string[], launch: Launch
       return elevate(request, args, launch);
     }
     const caller = resolveCaller(currentIds(), process.env);
+    // Taken before anything else can refuse the run: through sudo no parent is left to remove it.
+    const callerEnv = handedOver(request, caller);
     // Root's set-up runs with limits and a priority of its own, not the caller's.
     const restore = takeOverInherited();
-    const callerEnv = handedOver(request, caller);
     switch (request.kind) {
       case 'run':
         return run(request, caller, restore, callerEnv, args, launch);

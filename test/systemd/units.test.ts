@@ -144,6 +144,20 @@ async function resolvOf(sd: Booted, name: string): Promise<string> {
   return (await sd.sh(`echo $(grep -c . /etc/netns/${name}/resolv.conf) $(md5sum </etc/netns/${name}/resolv.conf | cut -c1-32)`)).trim();
 }
 
+/**
+ * The network namespace of PID once it has had time to enter WANTED: a
+ * Type=simple service is "active" as soon as its process starts, while that
+ * process (netns-run's launcher) is still in the host's namespace, setting up.
+ */
+async function netOfPidOnceEntered(sd: Booted, pid: number, wanted: string): Promise<string> {
+  let seen = await netOfPid(sd, pid);
+  for (let i = 0; i < 100 && seen !== wanted; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    seen = await netOfPid(sd, pid);
+  }
+  return seen;
+}
+
 check('the template unit: start makes the namespace, restart restarts dependents in the new one, stop stops them and removes it', async ({ sd }) => {
   const name = NS.tpl;
   const template = `netns-run@${name}.service`;
@@ -152,7 +166,7 @@ check('the template unit: start makes the namespace, restart restarts dependents
   assert.is(await sd.show(template, 'ActiveState'), 'active');
   assert.ok((await sd.run('findmnt', [`/run/netns-run/${name}/mntns`])).code === 0, 'no kept mount namespace');
   const first = await mainPid(sd, 'nrd-dep.service');
-  assert.is(await netOfPid(sd, first), await netOf(sd, name), 'the dependent does not run in the namespace');
+  assert.is(await netOfPidOnceEntered(sd, first, await netOf(sd, name)), await netOf(sd, name), 'the dependent does not run in the namespace');
   // Inode numbers of freed namespaces are reused: the record with nsfs's ctime tells namespaces apart.
   const made = () => sd.sh(`head -n 1 /run/netns-run/${name}/mntns.for`);
   const before = await made();
@@ -162,7 +176,7 @@ check('the template unit: start makes the namespace, restart restarts dependents
   const second = await mainPid(sd, 'nrd-dep.service');
   assert.is.not(second, first, 'restarting the template did not restart its dependent');
   assert.is.not(await made(), before, '--down and --ensure should have made a new namespace');
-  assert.is(await netOfPid(sd, second), await netOf(sd, name), 'the restarted dependent is not in the new namespace');
+  assert.is(await netOfPidOnceEntered(sd, second, await netOf(sd, name)), await netOf(sd, name), 'the restarted dependent is not in the new namespace');
 
   await sd.sh(`systemctl stop ${template}`);
   assert.is(await sd.show('nrd-dep.service', 'ActiveState'), 'inactive', 'the dependent kept running without its namespace');

@@ -65,6 +65,12 @@ export interface NamespacePaths {
   readonly covered: readonly Cover[];
   /** netns-run's configuration of NAME's own network (WireGuard files, network.conf): root's alone. */
   readonly configDir: string;
+  /** configDir/network.conf: links, NAT, sysctl, nftables, hooks, nscd, forwards. */
+  readonly networkConf: string;
+  /** What netns-run made of network.conf, one record file per thing, so that --down removes exactly that whatever the file says by then. */
+  readonly networkState: string;
+  /** The network namespace and network.conf digest network.conf was last applied to: "NETNSID FINGERPRINT". */
+  readonly networkMade: string;
 }
 
 export const NETNS_DIR = '/run/netns';
@@ -100,5 +106,8 @@ export function pathsFor(name: string): NamespacePaths {
       { key: 'nscd', host: '/run/nscd', source: `${stateDir}/nscd`, kind: 'directory' },
     ],
     configDir: `${CONFIG_DIR}/${name}`,
+    networkConf: `${CONFIG_DIR}/${name}/network.conf`,
+    networkState: `${stateDir}/network`,
+    networkMade: `${stateDir}/network.made`,
   };
 }

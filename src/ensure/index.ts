@@ -1,13 +1,14 @@
 import type { NamespacePaths } from '../name.js';
 import { NetnsRunError } from '../errors.js';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { loadNetworkConfig, wireGuardFiles } from '../network/config.js';
 import { renderResolvConf } from '../network/wg-quick.js';
 import { readRecords, reconcileTunnels, wireGuardPaths } from '../network/wireguard.js';
 import { findTools, type Tools } from '../tools.js';
 import { inspect, keptElsewhere, namespaceId } from './inspect.js';
 import { lockStateDir } from './lock.js';
-import { planEnsure, type NamespaceFacts } from './plan.js';
+import { NETWORK_CONF_STEPS, planEnsure, type NamespaceFacts } from './plan.js';
+import { loadNetworkConf, type NetworkConf } from '../network/network-conf.js';
 import { adoptTunnelResolvConf, syncCopies } from './resolver.js';
 import { step, type SetupContext } from './steps.js';
 import { newUndo } from './undo.js';
@@ -77,7 +78,9 @@ export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Erro
     if (cannotCreate !== undefined && (steps.includes('create-netns') || steps.includes('make-tunnels'))) throw cannotCreate;
     // Every WireGuard file is read and checked before the first step: a bad one makes nothing.
     const network = reconcile || steps.includes('make-tunnels') || steps.includes('default-resolv-conf') ? loadNetworkConfig(paths) : undefined;
-    const context: SetupContext = { paths, tools, undo, ...(network !== undefined ? { network } : {}) };
+    // network.conf likewise, whenever a part of it is to be applied.
+    const conf = reconcile || steps.some((name) => NETWORK_CONF_STEPS.includes(name)) ? loadNetworkConf(paths) : undefined;
+    const context: SetupContext = { paths, tools, undo, ...(network !== undefined ? { network } : {}), ...(conf !== undefined ? { conf } : {}) };
     // Under --ensure the tunnels are made by the reconciliation below, which says what it made.
     for (const name of reconcile ? steps.filter((name) => name !== 'make-tunnels') : steps) {
       await step(name).apply(context);
@@ -85,6 +88,7 @@ export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Erro
     }
     const notes = reconcile ? reconcileTunnels(network!.interfaces, paths, namespaceId(paths.netns)!, undo) : [];
     if (reconcile && adoptTunnelResolvConf(paths, renderResolvConf(network!.dns, network!.dir), undo)) notes.push(`resolv.conf: the name servers of DNS = in ${network!.dir}`);
+    if (reconcile && !steps.includes('record-network')) notes.push(...(await reconcileNetworkConf(paths, context, conf)));
     syncCopies(paths);
     await signalsHandled();
     undo.commit();
@@ -102,8 +106,45 @@ export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Erro
   }
 }
 
+/**
+ * --ensure after an edit of network.conf (or its removal): what the old file
+ * made is taken away and the new one applied, under the same lock and undo
+ * as the rest. Coarse but exact: each part removes what its records say it
+ * made, whatever the file says now.
+ */
+async function reconcileNetworkConf(paths: NamespacePaths, context: SetupContext, conf: NetworkConf | undefined): Promise<string[]> {
+  const recorded = readMadeFingerprint(paths);
+  if (recorded === (conf?.fingerprint ?? undefined)) return [];
+  const notes: string[] = [];
+  if (recorded !== undefined) {
+    const teardown = { paths, tools: context.tools, force: false, notes };
+    for (const name of [...NETWORK_CONF_STEPS].reverse()) step(name).tearDown?.(teardown);
+  }
+  if (conf !== undefined) {
+    for (const name of NETWORK_CONF_STEPS) {
+      await step(name).apply(context);
+      await signalsHandled();
+    }
+  }
+  notes.push(conf === undefined ? `network.conf: removed what ${paths.networkConf} had made` : `network.conf: applied ${paths.networkConf} ${recorded === undefined ? '' : 'again after an edit'}`.trimEnd());
+  return notes;
+}
+
+/** The digest network.conf had when it was applied to this network namespace, if it was. */
+function readMadeFingerprint(paths: NamespacePaths): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(paths.networkMade, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [id, fingerprint] = text.trim().split(' ');
+  return id === namespaceId(paths.netns) ? fingerprint : undefined;
+}
+
 /** Does NAME have a network of netns-run's to keep in line: files that ask for one, or tunnels made earlier? */
 function hasNetwork(paths: NamespacePaths): boolean {
+  if (existsSync(paths.networkConf) || existsSync(paths.networkMade)) return true;
   return wireGuardFiles(paths.configDir).length > 0 || readRecords(wireGuardPaths(paths)).length > 0;
 }
 

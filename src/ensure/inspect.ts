@@ -80,10 +80,19 @@ function tunnelsFact(paths: NamespacePaths, netnsId: string | undefined): Namesp
   return wanted.every((ifname) => made.has(ifname)) ? 'made' : 'missing';
 }
 
+/** Is network.conf applied to the namespace NETNSID? A stat and a small read; a file removed since is --ensure's to take back. */
+function networkConfFact(paths: NamespacePaths, netnsId: string | undefined): NamespaceFacts['networkConf'] {
+  const madeFor = readText(paths.networkMade).split(' ')[0];
+  const appliedHere = netnsId !== undefined && madeFor === netnsId;
+  if (!exists(paths.networkConf)) return appliedHere ? 'made' : 'none';
+  return appliedHere ? 'made' : 'missing';
+}
+
 /** Reads the state of NAME. The warm path costs a handful of stat calls and two small reads. */
 export function inspect(paths: NamespacePaths): NamespaceFacts {
   const netnsId = namespaceId(paths.netns);
   const tunnels = tunnelsFact(paths, netnsId);
+  const networkConf = networkConfFact(paths, netnsId);
   const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
   let mntns: NamespaceFacts['mntns'];
   if (isNamespaceMount(paths.mntns)) {
@@ -99,10 +108,10 @@ export function inspect(paths: NamespacePaths): NamespaceFacts {
     const recorded = new Map(readText(paths.covers).split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
     const replacedCovers = [...now].filter(([host, id]) => recorded.get(host) !== id).map(([host]) => host);
     // Nothing below matters on the warm path; skip reading the mount table.
-    return { netns, stateRoot: 'mounted', mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers, tunnels };
+    return { netns, stateRoot: 'mounted', mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers, tunnels, networkConf };
   }
   const stateRoot = mountPoints().has(paths.stateRoot) ? 'mounted' : 'unmounted';
-  return { netns, stateRoot, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [], tunnels };
+  return { netns, stateRoot, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [], tunnels, networkConf };
 }
 
 /** mntns.for: the network namespace the mount namespace was made for, then the mount namespace it was bound from. */

@@ -28,19 +28,34 @@ export interface NamespaceFacts {
    * all made in this very network namespace, or some still to make.
    */
   readonly tunnels: 'none' | 'made' | 'missing';
+  /**
+   * network.conf: there is none (and nothing made from one), it is applied
+   * to this very network namespace, or it is still to apply. An edit since
+   * is --ensure's business (it reconciles), not a run's.
+   */
+  readonly networkConf: 'none' | 'made' | 'missing';
 }
 
 export type EnsureStep =
   | 'remove-stale-netns'
   | 'create-netns'
+  | 'configure-inside'
   | 'make-tunnels'
+  | 'make-links'
+  | 'make-forwards'
   | 'make-state-root-private'
   | 'default-resolv-conf'
   | 'default-nsswitch-conf'
   | `host-mount-point-${Cover['key']}`
   | 'remove-stale-mntns'
   | 'create-mntns'
-  | 'rebind-replaced-covers';
+  | 'rebind-replaced-covers'
+  | 'start-nscd'
+  | 'run-up-hooks'
+  | 'record-network';
+
+/** The steps that apply network.conf, in order: --ensure tears them down and applies them again after an edit. */
+export const NETWORK_CONF_STEPS: readonly EnsureStep[] = ['configure-inside', 'make-links', 'make-forwards', 'start-nscd', 'run-up-hooks', 'record-network'];
 
 /**
  * The steps that bring NAME to a usable state, in order. Empty means the warm
@@ -56,8 +71,14 @@ export function planEnsure(facts: NamespaceFacts): EnsureStep[] {
   if ((!mntnsUsable || !netnsUsable) && facts.stateRoot !== 'mounted') steps.push('make-state-root-private');
   if (facts.netns === 'stale') steps.push('remove-stale-netns');
   if (!netnsUsable) steps.push('create-netns');
-  // A new network namespace has none of the old one's interfaces.
+  // A new network namespace has none of the old one's settings, interfaces or processes.
+  const applyConf = facts.networkConf === 'missing' || (facts.networkConf === 'made' && !netnsUsable);
+  // The ruleset and sysctls before any interface exists: a kill switch must be in place before a link is.
+  if (applyConf) steps.push('configure-inside');
   if (facts.tunnels === 'missing' || (facts.tunnels === 'made' && !netnsUsable)) steps.push('make-tunnels');
+  if (applyConf) steps.push('make-links', 'make-forwards');
+  // nscd and the inside hooks run in the kept mount namespace, so they come after it.
+  const afterMntns: EnsureStep[] = applyConf ? ['start-nscd', 'run-up-hooks', 'record-network'] : [];
   if (!facts.resolvConf) steps.push('default-resolv-conf');
   if (!facts.nsswitchConf) steps.push('default-nsswitch-conf');
   // While the mount namespace stands, the host's paths matter only where a bind must be made again.
@@ -66,10 +87,10 @@ export function planEnsure(facts: NamespaceFacts): EnsureStep[] {
   if (mntnsUsable) {
     // Repaired in place, so that commands already running in it are covered again too.
     if (facts.replacedCovers.length > 0) steps.push('rebind-replaced-covers');
-    return steps;
+    return [...steps, ...afterMntns];
   }
   if (facts.mntns !== 'missing') steps.push('remove-stale-mntns');
   steps.push('create-mntns');
-  return steps;
+  return [...steps, ...afterMntns];
 }
 

@@ -20,6 +20,14 @@ import type { Undo } from './undo.js';
 import { loadNetworkConfig, type NetworkSpec } from '../network/config.js';
 import { makeTunnels, removeTunnels } from '../network/wireguard.js';
 import { renderResolvConf } from '../network/wg-quick.js';
+import type { NetworkConf } from '../network/network-conf.js';
+import type { NetworkSetup } from '../network/context.js';
+import { configureInside } from '../network/inside.js';
+import { makeLinks, removeLinks } from '../network/links.js';
+import { makeForwards, removeForwards } from '../network/forwards.js';
+import { startNscd, stopNscd } from '../network/nscd.js';
+import { runDownHooks, runUpHooks } from '../network/hooks.js';
+import { writeFileSync } from 'node:fs';
 
 export type SetupTools = Pick<Tools, 'ip' | 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'flock' | 'taskset'>;
 
@@ -29,6 +37,8 @@ export interface SetupContext {
   readonly undo: Undo;
   /** /etc/netns-run/NAME, read and checked before the first step (so a bad file makes nothing). */
   readonly network?: NetworkSpec;
+  /** network.conf, read and checked likewise; absent when there is none. */
+  readonly conf?: NetworkConf;
 }
 
 export interface TeardownContext {
@@ -78,6 +88,11 @@ const STEPS: Readonly<Record<EnsureStep, Step>> = {
       removeAll([paths.createdMarker]);
     },
   },
+  // Before any interface: an nftables kill switch must stand before the first link does. Gone with the namespace.
+  'configure-inside': {
+    what: 'applying the sysctl settings and nftables ruleset of network.conf',
+    apply: (context) => withConf(context, configureInside),
+  },
   // After the namespace, so that --down removes the tunnels (and their wireguard-go) before the namespace.
   'make-tunnels': {
     what: 'making the WireGuard interfaces',
@@ -91,6 +106,16 @@ const STEPS: Readonly<Record<EnsureStep, Step>> = {
     tearDown: ({ paths, tools, notes }) => {
       for (const left of removeTunnels(paths, tools)) notes.push(`could not remove ${left}`);
     },
+  },
+  'make-links': {
+    what: 'making the links of network.conf',
+    apply: (context) => withConf(context, makeLinks),
+    tearDown: ({ paths, notes }) => removeLinks({ paths, notes }),
+  },
+  'make-forwards': {
+    what: 'making the forwards of network.conf',
+    apply: (context) => withConf(context, makeForwards),
+    tearDown: ({ paths, notes }) => removeForwards({ paths, notes }),
   },
   'default-resolv-conf': {
     what: 'writing the default resolv.conf',
@@ -118,7 +143,35 @@ const STEPS: Readonly<Record<EnsureStep, Step>> = {
     what: 'covering replaced host files again',
     apply: ({ paths, tools }) => rebindReplacedCovers(paths, tools),
   },
+  // In the kept mount namespace, whose /run/nscd is the state directory's nscd.
+  'start-nscd': {
+    what: 'starting the name service cache of network.conf',
+    apply: (context) => withConf(context, startNscd),
+    tearDown: ({ paths, notes }) => stopNscd({ paths, notes }),
+  },
+  // Last, when everything they may use stands; --down runs the down hooks first, for the same reason.
+  'run-up-hooks': {
+    what: 'running the up hooks of network.conf',
+    apply: (context) => withConf(context, runUpHooks),
+    tearDown: ({ paths, notes }) => runDownHooks({ paths, notes }),
+  },
+  'record-network': {
+    what: 'recording what network.conf was applied to',
+    apply: ({ paths, undo, conf }) => {
+      const id = namespaceId(paths.netns);
+      if (id === undefined || conf === undefined) return;
+      writeFileSync(paths.networkMade, `${id} ${conf.fingerprint}\n`, { mode: 0o644 });
+      undo.push(`removing ${paths.networkMade}`, () => rmSync(paths.networkMade, { force: true }));
+    },
+    // Each part removed its own records under networkState; the directory goes with the state directory.
+    tearDown: ({ paths }) => removeAll([paths.networkMade]),
+  },
 };
+
+/** Runs a part of network.conf, if there is a file: without one there is nothing to apply. */
+function withConf(context: SetupContext, part: (setup: NetworkSetup) => void): void {
+  if (context.conf !== undefined) part({ paths: context.paths, conf: context.conf, undo: context.undo });
+}
 
 function hostMountPoints(): Record<`host-mount-point-${'resolv-conf' | 'nsswitch-conf' | 'nscd'}`, Step> {
   const step = (key: 'resolv-conf' | 'nsswitch-conf' | 'nscd'): Step => ({

@@ -15,6 +15,7 @@ const CURRENT: NamespaceFacts = {
   missingHostPaths: [],
   replacedCovers: [],
   tunnels: 'none',
+  networkConf: 'none',
 };
 
 /** First use on a typical host: nothing of NAME exists, the host's /etc files and /run/nscd do. */
@@ -37,6 +38,19 @@ test('tunnels: made after the namespace, on first use and when a file was added;
   // A namespace made again has none of the old one's interfaces.
   assert.ok(planEnsure({ ...CURRENT, netns: 'stale', tunnels: 'made' }).includes('make-tunnels'));
   assert.not.ok(planEnsure({ ...NOTHING, tunnels: 'none' }).includes('make-tunnels'));
+});
+
+test('network.conf: settings before any interface, links after the tunnels, nscd and hooks after the mount namespace, recorded last', () => {
+  assert.equal(planEnsure({ ...CURRENT, networkConf: 'made' }), []);
+  assert.equal(planEnsure({ ...CURRENT, networkConf: 'missing' }), ['configure-inside', 'make-links', 'make-forwards', 'start-nscd', 'run-up-hooks', 'record-network']);
+  const first = planEnsure({ ...NOTHING, tunnels: 'missing', networkConf: 'missing' });
+  const at = (name: string) => first.indexOf(name as never);
+  assert.ok(at('create-netns') < at('configure-inside') && at('configure-inside') < at('make-tunnels'), first.join(' '));
+  assert.ok(at('make-tunnels') < at('make-links') && at('make-links') < at('make-forwards'), first.join(' '));
+  assert.ok(at('create-mntns') < at('start-nscd') && at('start-nscd') < at('run-up-hooks') && at('run-up-hooks') < at('record-network'), first.join(' '));
+  // A namespace made again has none of the old one's settings, links or processes.
+  assert.ok(planEnsure({ ...CURRENT, netns: 'stale', networkConf: 'made' }).includes('make-links'));
+  assert.not.ok(planEnsure({ ...NOTHING }).includes('configure-inside'));
 });
 
 test('the host replaced a covered file: the kept mount namespace is repaired in place, nothing else', () => {

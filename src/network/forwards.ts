@@ -1,0 +1,10 @@
+// network.conf: see network/conf/ for what the file declares. Stub until its work lands.
+import type { NetworkSetup, NetworkTeardown } from './context.js';
+
+export function makeForwards(setup: NetworkSetup): void {
+  void setup;
+}
+
+export function removeForwards(teardown: NetworkTeardown): void {
+  void teardown;
+}

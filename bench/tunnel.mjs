@@ -285,9 +285,18 @@ function links(name) {
   return JSON.parse(run(['ip', '-n', name, '-j', 'link', 'show'])).map((l) => l.ifname).sort().join(',');
 }
 
+/** What the VPN server's wireguard-go knows of its peers (no keys but the public ones), for a failure's message. */
+function serverView() {
+  const pid = made.children[0]?.pid;
+  const show = (what) => spawnSync('nsenter', [`--mount=/proc/${pid}/ns/mnt`, `--net=/run/netns/${VPN}`, '--', 'wg', 'show', 'nrbsrv', what], { encoding: 'utf8' }).stdout?.trim();
+  return ['latest-handshakes', 'endpoints', 'transfer'].map((what) => `${what}: ${show(what)}`).join('; ');
+}
+
 /** curl's own figures, so that start-up (netns-run's or ip netns exec's) is not in them: MB/s. */
 function download(argv) {
-  const [size, seconds] = run([...argv, 'curl', '-sS', '--max-time', '120', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', `http://${SERVER}:8080/download`]).trim().split(' ').map(Number);
+  const result = spawnSync(argv[0], [...argv.slice(1), 'curl', '-sS', '--max-time', '60', '-o', '/dev/null', '-w', '%{size_download} %{time_total}', `http://${SERVER}:8080/download`], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`download: ${argv.join(' ')} curl failed (${result.status ?? result.signal}): ${result.stderr.trim()}; the VPN server sees ${serverView()}`);
+  const [size, seconds] = result.stdout.trim().split(' ').map(Number);
   if (size !== BYTES) throw new Error(`download: ${size} bytes, not ${BYTES}`);
   return size / seconds / 1e6;
 }

@@ -12,6 +12,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, skipReason, uniqueName } from '../support/netns-run.js';
 import { bootSystemd, systemdMissing, type Booted } from '../support/systemd.js';
+import { eventually } from '../support/kernel.js';
+import { makeWorld, run, VPN_ADDRESS, WEB } from '../support/world.js';
 
 // Once per suite run: every run here goes through the launcher shell, which
 // execs the chain the same way on every Node, and a boot costs seconds.
@@ -34,6 +36,7 @@ const NS = {
   user: uniqueName('duser'),
   pk: uniqueName('dpk'),
   tag: uniqueName('dtag'),
+  wg: uniqueName('dwg'),
 };
 const DROP_UNITS = [['nrd-drop.service', NS.drop, ''], ['nrd-drophard.service', NS.dropHard, HARDENING]] as const;
 let suiteStarted = 0;
@@ -85,6 +88,8 @@ function units(): [string, string][] {
   return [
     // The template unit as shipped: ExecStart=/usr/bin/netns-run, which is the clone's bin/netns-run in there.
     [`${system}/netns-run@.service`, readFileSync(join(ROOT, 'units', 'netns-run@.service'), 'utf8')],
+    // A service through the tunnel of netns-run@NS.wg: curl by name, the name looked up by the DNS = of the file.
+    [`${system}/nrd-wg.service`, `[Unit]\nRequires=netns-run@${NS.wg}.service\nAfter=netns-run@${NS.wg}.service\n[Service]\nType=oneshot\nExecStart=/usr/bin/netns-run ${NS.wg} -- sh -c 'exec >/mnt/work/out/wg 2>&1; grep ^nameserver /etc/resolv.conf; echo links $$(ls /sys/class/net); curl -sS --max-time 10 http://ifconfig.me/'\n`],
     [`${system}/nrd-dep.service`, `[Unit]\nRequires=${tpl}\nAfter=${tpl}\n[Service]\nExecStart=/usr/bin/netns-run ${NS.tpl} -- sleep 600\n`],
     [`${system}/nrd-notify.service`, `[Service]\nType=notify\nNotifyAccess=main\nTimeoutStartSec=15\n${PROBE_KILL}ExecStart=/usr/bin/netns-run ${NS.notify} -- ${PROBE} -n /mnt/work/out/notify.log\n`],
     [`${system}/nrd-unix.socket`, '[Socket]\nListenStream=/run/nrd-unix.sock\nAccept=yes\n'],
@@ -181,6 +186,74 @@ check('the template unit: start makes the namespace, restart restarts dependents
   await sd.sh(`systemctl stop ${template}`);
   assert.is(await sd.show('nrd-dep.service', 'ActiveState'), 'inactive', 'the dependent kept running without its namespace');
   assert.is((await sd.sh(`ls /run/netns /run | grep -c -e '^${name}$' -e '^netns-${name}$' || true`)).trim(), '0', 'the namespace outlived its unit');
+});
+
+/** Why the tunnel test cannot run here (the tools its world and netns-run need), or undefined. */
+function tunnelMissing(): string | undefined {
+  const absent = ['wg', 'wireguard-go', 'dnsmasq', 'curl', 'nft'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+  return absent.length > 0 ? `${absent.join(', ')} not installed (Debian: wireguard-tools, wireguard-go, dnsmasq-base, curl, nftables)` : undefined;
+}
+const noTunnel = missing ? undefined : tunnelMissing();
+if (noTunnel) skipReason(`systemd tunnel test: ${noTunnel}`);
+
+/** Polls an inside shell COMMAND until it succeeds; false after boundMs. */
+async function insideEventually(sd: Booted, command: string, boundMs = 10_000): Promise<boolean> {
+  const until = Date.now() + boundMs;
+  for (;;) {
+    if ((await sd.run('sh', ['-c', command])).code === 0) return true;
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+(noTunnel ? test.skip : check)('the template unit with a WireGuard file: enable --now makes the namespace and its tunnel, a service reaches the world\'s server by name through it, stop removes tunnel and wireguard-go', async ({ sd }) => {
+  const name = NS.wg;
+  const template = `netns-run@${name}.service`;
+  // The world (support/world.ts) is namespaces of the test's own; booted systemd has a network of its own, so a veth joins
+  // the world's "internet" to it, and only the VPN server's subnet is routed there: the tunnel is the way to the web server.
+  const world = await makeWorld();
+  let daemons: string[] = [];
+  try {
+    run('ip', ['-n', world.internet, 'link', 'add', 'nrdw0', 'type', 'veth', 'peer', 'name', 'nrdw1', 'netns', String(sd.pid)]);
+    run('ip', ['-n', world.internet, '-batch', '-'], 'address add 10.204.0.1/24 dev nrdw0\nlink set nrdw0 up\n');
+    await sd.sh('ip address add 10.204.0.2/24 dev nrdw1 && ip link set nrdw1 up && ip route add 10.202.0.0/24 via 10.204.0.1');
+    const direct = await sd.run('curl', ['-sS', '--max-time', '2', `http://${WEB}/`]);
+    assert.is.not(direct.code, 0, 'the web server is reachable without the tunnel: the test proves nothing');
+    sd.write(`/etc/netns-run/${name}/wg0.conf`, world.clientConfig(), 0o600);
+
+    await sd.sh(`systemctl enable --now ${template}`);
+    assert.is(await sd.show(template, 'ActiveState'), 'active');
+    assert.is((await sd.sh(`ip -n ${name} -o link show | awk -F': ' '{print $2}' | sort | tr '\\n' ' '`)).trim(), 'lo wg0', 'inside: not only lo and the tunnel');
+    daemons = (await sd.sh('pgrep -x wireguard-go || true')).trim().split('\n').filter(Boolean);
+    assert.is(daemons.length, 1, `wireguard-go processes: ${daemons.join(' ')}`);
+    // The encrypted packets leave from systemd's own network, where the tunnel was made before it moved in.
+    assert.is(await netOfPid(sd, Number(daemons[0])), (await sd.sh('readlink /proc/1/ns/net')).trim(), 'wireguard-go does not run in the host\'s network');
+    assert.is(await sd.show(template, 'ControlGroup'), (await sd.sh(`sed -n 's/^0:://p' /proc/${daemons[0]}/cgroup`)).trim(), 'wireguard-go is not in the template unit\'s cgroup');
+
+    const started = await sd.run('systemctl', ['start', 'nrd-wg.service']);
+    const out = readFileSync(join(sd.work, 'out', 'wg'), 'utf8');
+    assert.is(started.code, 0, `${out}\n${await sd.journal('nrd-wg.service')}`);
+    assert.equal(out.trim().split('\n'), [`nameserver ${WEB}`, 'links lo wg0', VPN_ADDRESS], 'not the tunnel\'s DNS, links and way out');
+    // The servers saw it come out of the VPN server: HTTP and the lookup of ifconfig.me both went through the tunnel.
+    const seen = (log: () => string, pattern: RegExp) => eventually(() => pattern.test(log()), 3_000);
+    const vpn = VPN_ADDRESS.replace(/\./g, '\\.');
+    assert.ok(await seen(world.webLog, new RegExp(`request ${vpn} ifconfig\\.me`)), world.webLog());
+    assert.ok(await seen(world.dnsLog, new RegExp(`query\\[A\\] ifconfig\\.me from ${vpn}`)), world.dnsLog());
+
+    await sd.sh(`systemctl disable --now ${template}`);
+    assert.is(await sd.show('nrd-wg.service', 'ActiveState'), 'inactive');
+    assert.ok(await insideEventually(sd, '! pgrep -x wireguard-go'), `wireguard-go is left after stop: ${await sd.sh('pgrep -a wireguard-go || true')}`);
+    assert.is((await sd.run('test', ['-e', `/run/netns/${name}`])).code, 1, 'the namespace outlived its unit');
+    assert.is((await sd.run('test', ['-e', `/run/netns-run/${name}`])).code, 1, 'the state directory (tunnel records) outlived its unit');
+    assert.is((await sd.sh('ip -o link show | grep -c nrwg- || true')).trim(), '0', 'a temporary tunnel interface is left in the host\'s network');
+    // --down leaves configuration alone.
+    assert.is((await sd.run('test', ['-f', `/etc/netns-run/${name}/wg0.conf`])).code, 0, 'the WireGuard file was removed');
+  } finally {
+    await sd.run('systemctl', ['disable', '--now', template]);
+    // wireguard-go of the tunnel must not outlive this test: the leak check after the file looks for it by name.
+    for (const pid of daemons) await sd.run('kill', ['-KILL', pid]);
+    world.close();
+  }
 });
 
 check('Type=notify with NotifyAccess=main: READY=1 comes from the main PID, which runs in the namespace', async ({ sd }) => {

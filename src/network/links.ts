@@ -386,3 +386,68 @@ export function removeLinks(teardown: NetworkTeardown): void {
   rmSync(recordPath(paths), { force: true });
   rmSync(`${recordPath(paths)}.new`, { force: true });
 }
+
+/** One row of --status: a link the file asks for or netns-run made, and whether it stands. */
+export interface LinkReport {
+  readonly name: string;
+  readonly kind: 'veth' | 'macvlan' | 'dummy';
+  /** A veth's other end, on the host or in peerNamespace. */
+  readonly peer?: string;
+  readonly peerNamespace?: string;
+  /**
+   * made: netns-run made it in the namespace as it is now; missing: the file
+   * asks for it and the next run or --ensure makes it; gone: made, but no
+   * longer in the namespace (root only can tell).
+   */
+  readonly state: 'made' | 'missing' | 'gone';
+}
+
+export interface LinksReport {
+  readonly links: readonly LinkReport[];
+  /** The host's masquerade table of the namespace, while it stands. */
+  readonly natTable?: string;
+  /** Why network.conf could not be read or checked (a run would refuse it too). */
+  readonly problem?: string;
+}
+
+/**
+ * The links of NAME: what the file asks for and what the record says was
+ * made, a row each. With detail (root), whether each is in the kernel too.
+ */
+export function describeLinks(paths: NamespacePaths, detail: boolean, load: (paths: NamespacePaths) => { links: readonly LinkSpec[] } | undefined): LinksReport {
+  let asked: readonly LinkSpec[] = [];
+  let problem: string | undefined;
+  try {
+    asked = load(paths)?.links ?? [];
+  } catch (error) {
+    problem = (error as Error).message;
+  }
+  const record = readLinksRecord(paths);
+  const id = namespaceId(paths.netns);
+  const standing = record !== undefined && record.complete === true && record.netnsId === id ? record : undefined;
+  const rows = new Map<string, LinkReport>();
+  for (const spec of asked) {
+    const peer = spec.kind === 'veth' ? { peer: peerNameOf(paths.name, spec), ...(spec.peerNamespace !== undefined ? { peerNamespace: spec.peerNamespace } : {}) } : {};
+    rows.set(spec.name, { name: spec.name, kind: spec.kind, ...peer, state: 'missing' });
+  }
+  for (const made of standing?.links ?? []) {
+    rows.set(made.name, { name: made.name, kind: made.kind, ...(made.peer !== undefined ? { peer: made.peer } : {}), ...(made.peerNamespace !== undefined ? { peerNamespace: made.peerNamespace } : {}), state: 'made' });
+  }
+  let links = [...rows.values()];
+  if (detail && id !== undefined) {
+    try {
+      const ip = findTool('ip');
+      links = links.map((link) => (link.state === 'made' && !exists(ip, ['-n', paths.name], link.name) ? { ...link, state: 'gone' } : link));
+    } catch {
+      // No ip: the records alone.
+    }
+  }
+  return { links, ...(standing?.natTable !== undefined ? { natTable: standing.natTable } : {}), ...(problem !== undefined ? { problem } : {}) };
+}
+
+/** One line a link, for --status. */
+export function formatLink(link: LinkReport): string {
+  const other = link.peer === undefined ? '' : link.peerNamespace !== undefined ? `, other end ${link.peer} in ${link.peerNamespace}` : `, host end ${link.peer}`;
+  const state = { made: 'made', missing: 'not made yet; the next run or --ensure makes it', gone: 'made, but gone from the namespace; netns-run --down and a run make it again' }[link.state];
+  return `${link.name}: ${link.kind}${other}; ${state}`;
+}

@@ -19,7 +19,7 @@
 // recorded and put back on --down. IPv6 has only the host-wide switch, which
 // is touched only with HostIPv6Forwarding=yes.
 
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { NetnsRunError } from '../errors.js';
 import { failed, helperSucceeds, runHelper, tryHelper } from '../helpers.js';
@@ -160,10 +160,12 @@ function addressLines(dev: string, spec: { mtu?: number; macAddress?: string; ad
 
 export function routeLines(links: readonly LinkSpec[], routes: readonly RouteSpec[]): string[] {
   const lines: string[] = [];
-  for (const link of links) for (const gateway of link.gateways) lines.push(`${gateway.family === 6 ? '-6 ' : ''}route add default via ${gateway.address} dev ${link.name}`);
+  // No -6 in a batch line: the family is that of the destination, so a default route is written 0.0.0.0/0 or ::/0.
+  const anywhere = (family: 4 | 6) => (family === 6 ? '::/0' : '0.0.0.0/0');
+  for (const link of links) for (const gateway of link.gateways) lines.push(`route add ${anywhere(gateway.family)} via ${gateway.address} dev ${link.name}`);
   for (const route of routes) {
-    const destination = route.destination === 'default' ? 'default' : cidrText(network(route.destination));
-    const parts = [`${route.family === 6 ? '-6 ' : ''}route add ${destination}`];
+    const destination = route.destination === 'default' ? anywhere(route.family) : cidrText(network(route.destination));
+    const parts = [`route add ${destination}`];
     if (route.gateway !== undefined) parts.push(`via ${route.gateway}`);
     if (route.device !== undefined) parts.push(`dev ${route.device}`);
     if (route.metric !== undefined) parts.push(`metric ${route.metric}`);
@@ -207,7 +209,7 @@ export function makeLinks(setup: NetworkSetup): void {
   if (readLinksRecord(paths) !== undefined) removeLinks({ paths, notes: [] });
   const ip = findTool('ip');
   const inside = ['-n', paths.name];
-  mkdirSync(paths.networkState, { recursive: true, mode: 0o755 });
+  makeStateDir(paths.networkState, undo);
   let record: LinksRecord = { netnsId, links: [], sysctls: [] };
   const save = (next: LinksRecord) => {
     record = next;
@@ -266,6 +268,23 @@ export function makeLinks(setup: NetworkSetup): void {
   }
   batch(ip, inside, routeLines(conf.links, conf.routes), `adding the routes of ${conf.file} in ${paths.name}`);
   save({ ...record, complete: true });
+}
+
+/** The records' directory; taken back if this call made it and it is empty again then (other parts may keep records there). */
+function makeStateDir(dir: string, undo: Rollback): void {
+  try {
+    mkdirSync(dir, { mode: 0o755 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw new NetnsRunError(`cannot create ${dir}: ${(error as NodeJS.ErrnoException).code}`);
+  }
+  undo.push(`remove ${dir}`, () => {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Not empty: another part's records, taken back by its own undo.
+    }
+  });
 }
 
 function writeSysctl(path: string, value: string): boolean {

@@ -75,9 +75,9 @@ test('veth to another namespace, macvlan, dummy and routes', () => {
   assert.is(mv.parent, 'eth0');
   assert.is(mv.mode, 'private');
   assert.equal(routeLines(conf.links, conf.routes), [
-    'route add default via 192.0.2.1 dev mv0',
+    'route add 0.0.0.0/0 via 192.0.2.1 dev mv0',
     'route add 198.51.100.0/24 via 10.251.0.2 metric 50',
-    '-6 route add default via fe80::1 dev mv0',
+    'route add ::/0 via fe80::1 dev mv0',
     // The host bits of a Destination are cleared, as ip route needs.
     'route add 198.18.0.0/16 dev d0',
   ]);

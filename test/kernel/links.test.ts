@@ -4,12 +4,15 @@
 // can be checked and cleaned up; the "internet" and every other namespace
 // are the test's own, and no packet leaves them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertOneErrorLine, eventually, removeEverything } from '../support/kernel.js';
 import { BIN, isRoot, runProgram, skipReason, trySh, withTestNode, type Result } from '../support/netns-run.js';
+import { suspendGrant, type Attacker } from '../support/attack.js';
+import { grant } from '../support/policy.js';
 import { skip, skippable } from '../support/skip.js';
+import { cleanEnv, createTestUser, sudoMissing } from '../support/user.js';
 import { HOST_ADDRESS, makeWorld, run, WEB, type World } from '../support/world.js';
 
 let counter = 0;
@@ -128,7 +131,7 @@ if (!isRoot) {
       assert.is(during.forwarding['ipv4/conf/default'], before.forwarding['ipv4/conf/default']);
       assert.is(during.forwarding['ipv6/conf/all'], before.forwarding['ipv6/conf/all']);
       // Inside: the file's addresses (v6 usable at once, no DAD), MTU, routes through the host end.
-      const view = await netnsRunInHost([ns, '--', 'sh', '-c', 'cat /sys/class/net/ve0/mtu; ip -6 route show default; ip -4 route show default; ip -6 addr show dev ve0 tentative']);
+      const view = await netnsRunInHost([ns, '--', 'sh', '-c', 'cat /sys/class/net/ve0/mtu; ip -6 route show default; ip -4 route show default; ip -6 addr show dev ve0 scope global tentative']);
       assertRanOk(view, 'looking inside');
       const [mtu, v6route, v4route, tentative] = view.stdout.split('\n');
       assert.is(mtu, '1400');
@@ -214,6 +217,70 @@ if (!isRoot) {
       });
     } finally {
       for (const dev of [bridge, parent]) spawnSync('ip', ['-n', world.host, 'link', 'delete', 'dev', dev], { stdio: 'ignore' });
+    }
+  });
+
+  test('--ensure after an edit takes the old links away and makes the new ones; the file gone, it takes them all away', async () => {
+    const [first, second] = [name('e'), name('e')];
+    const conf = (peer: string, net: number, masquerade: boolean) => ['[Veth]', 'Name=ve0', `PeerName=${peer}`, `Address=10.250.${net}.2/24`, `PeerAddress=10.250.${net}.1/24`, 'DefaultRoute=yes', ...(masquerade ? ['Masquerade=yes'] : []), ''].join('\n');
+    await withConf(conf(first, 20, true), async (ns) => {
+      assertRanOk(await netnsRunInHost([ns, '--', 'true']), 'first use');
+      assert.ok(world.hostLinks().includes(first));
+      writeFileSync(`/etc/netns-run/${ns}/network.conf`, conf(second, 21, false), { mode: 0o644 });
+      const ensured = await netnsRunInHost(['--ensure', ns]);
+      assertRanOk(ensured, '--ensure after the edit');
+      assert.match(ensured.stderr, /network\.conf: applied .* again after an edit/);
+      assert.equal(world.hostLinks(), [...before.links, second].sort());
+      const state = hostState(world);
+      assert.is(state.tables, before.tables, 'the masquerade table outlived the edit that dropped it');
+      assert.equal(state.forwarding, before.forwarding, 'a forwarding switch outlived the edit that dropped it');
+      const address = await netnsRunInHost([ns, '--', 'ip', '-4', '-br', 'address', 'show', 'dev', 've0']);
+      assert.match(address.stdout, /10\.250\.21\.2\/24/);
+      rmSync(`/etc/netns-run/${ns}/network.conf`);
+      assertRanOk(await netnsRunInHost(['--ensure', ns]), '--ensure after the file went');
+      assert.equal(hostState(world), before);
+      assert.equal(linksIn(ns), ['lo']);
+    });
+  });
+
+  const noSudo = sudoMissing();
+  if (noSudo !== undefined) skipReason(noSudo);
+  (noSudo === undefined ? test : test.skip)('links are making the network: a user who may only use NAME is refused them, one with create gets them', async () => {
+    const user = createTestUser();
+    const peer = name('u');
+    try {
+      await withConf(['[Veth]', 'Name=ve0', `PeerName=${peer}`, 'Address=10.250.30.2/24', 'PeerAddress=10.250.30.1/24', ''].join('\n'), async (ns) => {
+        // The namespace stands (root made it before the file was written), its links not yet.
+        const conf = readFileSync(`/etc/netns-run/${ns}/network.conf`, 'utf8');
+        rmSync(`/etc/netns-run/${ns}/network.conf`);
+        assertRanOk(await netnsRunInHost([ns, '--', 'true']), 'root makes the namespace, no links');
+        writeFileSync(`/etc/netns-run/${ns}/network.conf`, conf, { mode: 0o644 });
+        const asUser = () => runProgram('nsenter', [`--net=/run/netns/${world.host}`, '--', trySh('command -v runuser').stdout.trim(), '-u', user.name, '--', 'sudo', '-n', BIN, ns, '--', 'cat', '/sys/class/net/ve0/mtu'], { env: cleanEnv(), cwd: user.home, timeoutMs: 60_000 });
+        // Only use: createTestUser's `allow USER * create` is taken out meanwhile.
+        const resume = suspendGrant({ user } as unknown as Attacker);
+        let revoke = grant(`allow ${user.name} ${ns}`);
+        try {
+          const refused = await asUser();
+          assertOneErrorLine(refused, 125, 'use only');
+          assert.match(refused.stderr, /may not make the new namespace/);
+          assert.equal(world.hostLinks(), before.links, 'a host end was made for a user who may only use the namespace');
+          assert.equal(linksIn(ns), ['lo']);
+        } finally {
+          revoke();
+          resume();
+        }
+        revoke = grant(`allow ${user.name} ${ns} create`);
+        try {
+          const made = await asUser();
+          assertRanOk(made, 'with create');
+          assert.is(made.stdout.trim(), '1500');
+          assert.ok(world.hostLinks().includes(peer));
+        } finally {
+          revoke();
+        }
+      });
+    } finally {
+      user.cleanup();
     }
   });
 

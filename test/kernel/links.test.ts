@@ -331,6 +331,28 @@ if (!isRoot) {
     });
   });
 
+  test('a missing bridge after a masqueraded veth: one line naming the file and line, and the veth, table and forwarding taken back', async () => {
+    await withConf([
+      '[Veth]', 'Name=ve0', `PeerName=${name('h')}`, 'Address=10.250.4.2/24', 'PeerAddress=10.250.4.1/24', 'Masquerade=yes', 'DefaultRoute=yes', '',
+      '[Veth]', 'Name=ve1', `PeerName=${name('h')}`, 'Bridge=nrl-nobr', '',
+    ].join('\n'), async (ns) => {
+      const result = await netnsRunInHost([ns, '--', 'true']);
+      assertOneErrorLine(result, 125, 'missing bridge');
+      assert.match(result.stderr, /the host has no bridge nrl-nobr \(Bridge= of the \[Veth\] at \/etc\/netns-run\/.*\/network\.conf:9\); make it first/);
+      assert.equal(hostState(world), before, 'the host stand-in is not as it was after the rollback');
+    });
+  });
+
+  test('HostIPv6Forwarding=yes switches the host-wide IPv6 forwarding on, and --down puts it back', async () => {
+    await withConf(['[Veth]', 'Name=ve0', `PeerName=${name('6')}`, 'Address=fd26::2/64', 'Address=10.250.6.2/24', 'PeerAddress=fd26::1/64', 'PeerAddress=10.250.6.1/24', 'DefaultRoute=yes', 'Masquerade=yes', 'HostIPv6Forwarding=yes', ''].join('\n'), async (ns) => {
+      assert.is(before.forwarding['ipv6/conf/all'], '0');
+      assertRanOk(await netnsRunInHost([ns, '--', 'true']), 'first use');
+      assert.is(hostState(world).forwarding['ipv6/conf/all'], '1');
+      assertRanOk(await netnsRunInHost(['--down', ns]), '--down');
+      assert.equal(hostState(world), before);
+    });
+  });
+
   test('two masquerading namespaces share the uplink: the first --down leaves forwarding on for the second, the last puts it back', async () => {
     const conf = (n: number) => ['[Veth]', 'Name=ve0', `PeerName=${name('s')}`, `Address=10.250.${10 + n}.2/24`, `PeerAddress=10.250.${10 + n}.1/24`, 'Masquerade=yes', 'DefaultRoute=yes', ''].join('\n');
     await withConf(conf(1), async (first) => {

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { NetnsRunError } from '../../src/errors.js';
 import { parseNetworkConf } from '../../src/network/network-conf.js';
 import type { MacvlanSpec, VethSpec } from '../../src/network/conf/links.js';
-import { defaultPeerName, natRuleset, readLinksRecord, routeLines } from '../../src/network/links.js';
+import { defaultPeerName, formatLink, natRuleset, readLinksRecord, routeLines } from '../../src/network/links.js';
 
 const FILE = '/etc/netns-run/lab/network.conf';
 const parse = (text: string) => parseNetworkConf(text, FILE);
@@ -164,6 +164,12 @@ test('a record that names anything but what netns-run writes is not acted on', (
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('--status lines of links: where the other end is, and what to do when one is not there', () => {
+  assert.is(formatLink({ name: 've0', kind: 'veth', peer: 'nrl-h0', state: 'made' }), 've0: veth, host end nrl-h0; made');
+  assert.is(formatLink({ name: 'to-b', kind: 'veth', peer: 'to-a', peerNamespace: 'b', state: 'missing' }), 'to-b: veth, other end to-a in b; not made yet; the next run or --ensure makes it');
+  assert.match(formatLink({ name: 'mv0', kind: 'macvlan', state: 'gone' }), /^mv0: macvlan; made, but gone from the namespace; netns-run --down and a run make it again$/);
 });
 
 test.run();

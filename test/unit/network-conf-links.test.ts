@@ -5,7 +5,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NetnsRunError } from '../../src/errors.js';
 import { parseNetworkConf } from '../../src/network/network-conf.js';
-import type { MacvlanSpec, VethSpec } from '../../src/network/conf/links.js';
+import { LINK_KEYS, type MacvlanSpec, type VethSpec } from '../../src/network/conf/links.js';
+import { readFileSync } from 'node:fs';
+import { ROOT } from '../support/netns-run.js';
 import { defaultPeerName, formatLink, natRuleset, readLinksRecord, routeLines } from '../../src/network/links.js';
 
 const FILE = '/etc/netns-run/lab/network.conf';
@@ -170,6 +172,15 @@ test('--status lines of links: where the other end is, and what to do when one i
   assert.is(formatLink({ name: 've0', kind: 'veth', peer: 'nrl-h0', state: 'made' }), 've0: veth, host end nrl-h0; made');
   assert.is(formatLink({ name: 'to-b', kind: 'veth', peer: 'to-a', peerNamespace: 'b', state: 'missing' }), 'to-b: veth, other end to-a in b; not made yet; the next run or --ensure makes it');
   assert.match(formatLink({ name: 'mv0', kind: 'macvlan', state: 'gone' }), /^mv0: macvlan; made, but gone from the namespace; netns-run --down and a run make it again$/);
+});
+
+test('netns-run.conf(5) documents every section and key of the links', () => {
+  const man = readFileSync(`${ROOT}/man/netns-run.conf.5`, 'utf8');
+  const part = man.slice(man.indexOf('.SS "Links:'), man.indexOf('.SS "Inside:'));
+  for (const [section, keys] of Object.entries(LINK_KEYS)) {
+    assert.ok(part.includes(`\\fB[${section}]\\fP`), `[${section}] is not in the man page`);
+    for (const key of keys) assert.ok(part.includes(`\\fB${key}=\\fP`), `${section}'s ${key}= is not in the man page`);
+  }
 });
 
 test.run();

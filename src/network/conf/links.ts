@@ -263,6 +263,14 @@ function once<K extends string>(keys: Record<K, string>): Record<K, 'once'> {
   return Object.fromEntries(Object.keys(keys).map((key) => [key, 'once'])) as Record<K, 'once'>;
 }
 
+/** Every key of each section, as documented (netns-run.conf(5) names each; a unit test holds it to that). */
+export const LINK_KEYS: Readonly<Record<string, readonly string[]>> = {
+  Veth: Object.values(VETH_KEYS),
+  Macvlan: Object.values(MACVLAN_KEYS),
+  Dummy: Object.values(DUMMY_KEYS),
+  Route: Object.values(ROUTE_KEYS),
+};
+
 export const LINK_SECTIONS: Readonly<Record<string, SectionParser>> = {
   veth: parseVeth,
   macvlan: parseMacvlan,

@@ -202,11 +202,11 @@ function defaultUplink(ip: string, spec: VethSpec, file: string): string {
  */
 export function makeLinks(setup: NetworkSetup): void {
   const { paths, conf, undo } = setup;
+  // What an older namespace, a crash or the file before an edit left (a NAT table, forwarding switches), even if the file now has no links.
+  if (readLinksRecord(paths) !== undefined) removeLinks({ paths, notes: [] });
   if (conf.links.length === 0 && conf.routes.length === 0) return;
   const netnsId = namespaceId(paths.netns);
   if (netnsId === undefined) throw new NetnsRunError(`${paths.netns} is no network namespace; cannot put links in it`);
-  // What an older namespace, a crash or the file before an edit left.
-  if (readLinksRecord(paths) !== undefined) removeLinks({ paths, notes: [] });
   const ip = findTool('ip');
   const inside = ['-n', paths.name];
   makeStateDir(paths.networkState, undo);
@@ -308,7 +308,8 @@ function makeVethToHost(spec: VethSpec, namespace: string, ip: string, where: st
   }
   save({ ...record, links: [...record.links, { kind: 'veth', name: spec.name, peer }] });
   // The inside end is born in NAME under its own name: nothing of the host's is ever called that.
-  runHelper(ip, ['link', 'add', peer, 'type', 'veth', 'peer', 'name', spec.name, 'netns', namespace], `making veth ${peer} -- ${spec.name} (${where})`);
+  // The path, not the name: ip reads a name it cannot open as a PID (a namespace called 1 would be init's).
+  runHelper(ip, ['link', 'add', peer, 'type', 'veth', 'peer', 'name', spec.name, 'netns', `${NETNS_DIR}/${namespace}`], `making veth ${peer} -- ${spec.name} (${where})`);
   undo.push(`delete ${peer}`, () => helperSucceeds(ip, ['link', 'delete', 'dev', peer]));
   const host = addressLines(peer, { ...(spec.peerMtu ?? spec.mtu) !== undefined ? { mtu: (spec.peerMtu ?? spec.mtu)! } : {}, ...(spec.peerMacAddress !== undefined ? { macAddress: spec.peerMacAddress } : {}), addresses: spec.peerAddresses });
   if (spec.bridge !== undefined) host.splice(host.length - 1, 0, `link set dev ${peer} master ${spec.bridge}`);
@@ -321,7 +322,7 @@ function makeVethToNamespace(spec: VethSpec, namespace: string, ip: string, wher
   if (namespaceId(`${NETNS_DIR}/${other}`) === undefined) throw new NetnsRunError(`${NETNS_DIR}/${other} is no network namespace (PeerNamespace= of the ${where}); make it first`);
   if (exists(ip, ['-n', other], peer)) throw new NetnsRunError(`${other} already has an interface ${peer}; choose another PeerName= in the ${where}`);
   save({ ...record, links: [...record.links, { kind: 'veth', name: spec.name, peer, peerNamespace: other }] });
-  runHelper(ip, ['-n', namespace, 'link', 'add', spec.name, 'type', 'veth', 'peer', 'name', peer, 'netns', other], `making veth ${spec.name} -- ${other}/${peer} (${where})`);
+  runHelper(ip, ['-n', namespace, 'link', 'add', spec.name, 'type', 'veth', 'peer', 'name', peer, 'netns', `${NETNS_DIR}/${other}`], `making veth ${spec.name} -- ${other}/${peer} (${where})`);
   undo.push(`delete ${spec.name} in ${namespace}`, () => helperSucceeds(ip, ['-n', namespace, 'link', 'delete', 'dev', spec.name]));
   const mtu = spec.peerMtu ?? spec.mtu;
   batch(ip, ['-n', other], addressLines(peer, { ...(mtu !== undefined ? { mtu } : {}), ...(spec.peerMacAddress !== undefined ? { macAddress: spec.peerMacAddress } : {}), addresses: spec.peerAddresses }), `setting up ${peer} in ${other} (${where})`);
@@ -333,7 +334,7 @@ function makeMacvlan(spec: MacvlanSpec, namespace: string, ip: string, where: st
   save({ ...record, links: [...record.links, { kind: 'macvlan', name: spec.name, temporary: tmp }] });
   runHelper(ip, ['link', 'add', tmp, 'link', spec.parent, 'type', 'macvlan', 'mode', spec.mode], `making macvlan ${spec.name} on ${spec.parent} (${where})`);
   undo.push(`delete ${tmp}`, () => helperSucceeds(ip, ['link', 'delete', 'dev', tmp]));
-  runHelper(ip, ['link', 'set', 'dev', tmp, 'netns', namespace], `moving macvlan ${spec.name} into ${namespace}`);
+  runHelper(ip, ['link', 'set', 'dev', tmp, 'netns', `${NETNS_DIR}/${namespace}`], `moving macvlan ${spec.name} into ${namespace}`);
   undo.push(`delete ${tmp} in ${namespace}`, () => helperSucceeds(ip, ['-n', namespace, 'link', 'delete', 'dev', tmp]));
   runHelper(ip, ['-n', namespace, 'link', 'set', 'dev', tmp, 'name', spec.name], `renaming macvlan ${tmp} to ${spec.name} in ${namespace}`);
   undo.push(`delete ${spec.name} in ${namespace}`, () => helperSucceeds(ip, ['-n', namespace, 'link', 'delete', 'dev', spec.name]));

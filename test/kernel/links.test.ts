@@ -353,6 +353,22 @@ if (!isRoot) {
     });
   });
 
+  test('the namespace deleted behind netns-run\'s back: the next run makes it and its links again, one NAT table, and --down still leaves the host as it was', async () => {
+    const peer = name('d');
+    await withConf(['[Veth]', 'Name=ve0', `PeerName=${peer}`, 'Address=10.250.7.2/24', 'PeerAddress=10.250.7.1/24', 'DefaultRoute=yes', 'Masquerade=yes', ''].join('\n'), async (ns) => {
+      assertRanOk(await netnsRunInHost([ns, '--', 'true']), 'first use');
+      run('ip', ['netns', 'delete', ns]);
+      assert.ok(await eventually(() => !world.hostLinks().includes(peer), 5_000), 'the host end outlived its namespace');
+      const curl = await netnsRunInHost([ns, '--', 'curl', '-sS', '--max-time', '10', `http://${WEB}/`]);
+      assertRanOk(curl, 'a run after the namespace went');
+      assert.is(curl.stdout.trim(), HOST_ADDRESS);
+      const tables = hostState(world).tables.split('\n').filter((line) => line.includes('netns-run-'));
+      assert.is(tables.length, 1, tables.join('; '));
+      assertRanOk(await netnsRunInHost(['--down', ns]), '--down');
+      assert.equal(hostState(world), before);
+    });
+  });
+
   test('two masquerading namespaces share the uplink: the first --down leaves forwarding on for the second, the last puts it back', async () => {
     const conf = (n: number) => ['[Veth]', 'Name=ve0', `PeerName=${name('s')}`, `Address=10.250.${10 + n}.2/24`, `PeerAddress=10.250.${10 + n}.1/24`, 'Masquerade=yes', 'DefaultRoute=yes', ''].join('\n');
     await withConf(conf(1), async (first) => {

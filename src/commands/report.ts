@@ -3,6 +3,8 @@ import { inspect, madeByNetnsRun } from '../ensure/inspect.js';
 import { readTrusted } from '../ensure/resolver.js';
 import type { NamespacePaths } from '../name.js';
 import { describeTunnels, type NetworkReport } from '../network/report.js';
+import { describeLinks, type LinksReport } from '../network/links.js';
+import { loadNetworkConf } from '../network/network-conf.js';
 
 /** What --list and --status say about one namespace; read-only, needs no root. */
 export interface NamespaceReport {
@@ -18,6 +20,8 @@ export interface NamespaceReport {
   readonly resolverProblem?: string;
   /** The tunnels of /etc/netns-run/NAME/. */
   readonly network: NetworkReport;
+  /** The links of network.conf ([Veth], [Macvlan], [Dummy]). */
+  readonly links: LinksReport;
 }
 
 export function nameservers(resolvConf: string | undefined): string[] {
@@ -54,5 +58,6 @@ export function describeNamespace(paths: NamespacePaths, detail = false): Namesp
     nsswitchConf: existsSync(paths.nsswitchConf) ? paths.nsswitchConf : '',
     ...(resolv.problem !== undefined ? { resolverProblem: resolv.problem } : {}),
     network: describeTunnels(paths, detail),
+    links: describeLinks(paths, detail, loadNetworkConf),
   };
 }

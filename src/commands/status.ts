@@ -5,6 +5,7 @@ import { POLICY_FILE } from '../policy.js';
 import type { NamespacePaths } from '../name.js';
 import { findTool, type ToolName } from '../tools.js';
 import { formatTunnel } from '../network/report.js';
+import { formatLink } from '../network/links.js';
 import { describeNamespace, type NamespaceReport } from './report.js';
 
 const NEEDED_TOOLS: readonly ToolName[] = ['nsenter', 'setpriv', 'env', 'ip', 'mount', 'umount', 'unshare', 'flock', 'taskset', 'sh'];
@@ -60,6 +61,7 @@ export function status(paths: NamespacePaths, asker: Asker, selfElevation?: Self
   }
   if (base.resolverProblem !== undefined) problems.push(base.resolverProblem);
   if (base.network.problem !== undefined) problems.push(base.network.problem);
+  if (base.links.problem !== undefined) problems.push(base.links.problem);
   if (base.netns === 'stale' && !isCrashLeftover(paths.netns)) {
     problems.push(`${paths.netns} is a leftover file, not a namespace, and not empty; remove it or choose another name`);
   }
@@ -91,6 +93,8 @@ export function formatStatus(s: StatusReport, paths: NamespacePaths): string {
     ['resolv.conf', s.resolvConf ? `${s.resolvConf}: ${s.nameservers.join(', ') || 'no nameserver'}` : `${paths.resolvConf} (missing; defaults are written on first use)`],
     ['nsswitch.conf', s.nsswitchConf || `${paths.nsswitchConf} (missing; made from the host's on first use)`],
     ...(s.network.tunnels.length === 0 ? [['tunnels', `none (no *.conf in ${s.network.configDir})`]] : s.network.tunnels.map((tunnel) => ['tunnel', formatTunnel(tunnel)])),
+    ...s.links.links.map((link) => ['link', formatLink(link)]),
+    ...(s.links.natTable !== undefined ? [['nat', `table ${s.links.natTable} on the host`]] : []),
     ['privilege', privilege],
     ['helpers', missingHelpers.length ? `missing: ${missingHelpers.join(', ')}` : 'all found'],
     ['usable', s.usable ? 'yes' : 'no'],

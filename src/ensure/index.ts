@@ -74,8 +74,8 @@ export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Erro
     // Someone may have made it while we waited: decide again under the lock.
     const steps = planEnsure(inspect(paths));
     // Or removed it: a caller who may only use NAME must not be the one to make it.
-    // Putting a tunnel in is making the namespace's network: create as well.
-    if (cannotCreate !== undefined && (steps.includes('create-netns') || steps.includes('make-tunnels'))) throw cannotCreate;
+    // Putting a tunnel or a link in (a host end, NAT) is making the namespace's network: create as well.
+    if (cannotCreate !== undefined && (steps.includes('create-netns') || steps.includes('make-tunnels') || steps.includes('make-links'))) throw cannotCreate;
     // Every WireGuard file is read and checked before the first step: a bad one makes nothing.
     const network = reconcile || steps.includes('make-tunnels') || steps.includes('default-resolv-conf') ? loadNetworkConfig(paths) : undefined;
     // network.conf likewise, whenever a part of it is to be applied.

@@ -8,7 +8,7 @@ import { rootOnlyWritable } from './trust.js';
 // never from the caller's PATH, and only if root alone can change them.
 export const TRUSTED_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'prlimit' | 'nice' | 'sh' | 'cat' | 'getent' | 'sudo' | 'pkexec' | 'wg' | 'wireguard-go';
+export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'prlimit' | 'nice' | 'sh' | 'cat' | 'getent' | 'sudo' | 'pkexec' | 'wg' | 'wireguard-go' | 'nft';
 
 const PACKAGES: Record<ToolName, string> = {
   nsenter: 'util-linux',
@@ -29,6 +29,7 @@ const PACKAGES: Record<ToolName, string> = {
   pkexec: 'pkexec',
   wg: 'wireguard-tools',
   'wireguard-go': 'wireguard-go',
+  nft: 'nftables',
 };
 
 /** Executable by this process, judged by the rule every command is judged by (access.ts), with our real ids. */

@@ -8,6 +8,7 @@
 // transaction that loads the new one, so the namespace is never without
 // its ruleset, and a second load never doubles a rule.
 
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { NetnsRunError, oneLine } from '../errors.js';
 import { failed, lastLine, runHelper, tryHelper } from '../helpers.js';
@@ -16,6 +17,7 @@ import { findTools } from '../tools.js';
 import { readTrusted } from '../trust.js';
 import { DEFAULT_SYSCTL, type SysctlSetting } from './conf/inside.js';
 import type { NetworkSetup } from './context.js';
+import type { NetworkConf } from './conf/draft.js';
 import { checkHookPrograms } from './hooks.js';
 import { checkNscdProgram } from './nscd.js';
 import { readStateRecord, writeStateRecord } from './state-record.js';
@@ -51,8 +53,19 @@ function sameNamespaceAsOurs(paths: NamespacePaths): boolean {
   }
 }
 
-/** The ruleset's bytes, read as root reads every file it trusts (trust.ts). */
-function readRuleset(paths: NamespacePaths, file: string, confLine: string): Buffer {
+/**
+ * CONF with its ruleset read (as root reads every file it trusts, trust.ts)
+ * and counted in its fingerprint. Read once, with network.conf, so that what
+ * is loaded is what --ensure compared.
+ */
+export function withRuleset(conf: NetworkConf, paths: Pick<NamespacePaths, 'configDir'>): NetworkConf {
+  if (conf.nftables === undefined) return conf;
+  const bytes = readRuleset(paths, conf.nftables.file, `${conf.file}:${conf.nftables.line}`);
+  const fingerprint = createHash('sha256').update(conf.fingerprint).update('\0').update(bytes).digest('hex');
+  return { ...conf, fingerprint, nftables: { ...conf.nftables, bytes } };
+}
+
+function readRuleset(paths: Pick<NamespacePaths, 'configDir'>, file: string, confLine: string): Buffer {
   const path = `${paths.configDir}/${file}`;
   const bytes = readTrusted(path, { readers: 'any', maxBytes: RULESET_MAX_BYTES, directories: [CONFIG_DIR, paths.configDir] });
   if (bytes === undefined) throw new NetnsRunError(`${confLine}: the ruleset ${path} does not exist; create it or remove [Nftables]`);
@@ -97,7 +110,7 @@ export function configureInside({ paths, conf }: NetworkSetup): void {
   if (conf.nftables !== undefined) {
     const where = `${conf.file}:${conf.nftables.line}`;
     const path = `${paths.configDir}/${conf.nftables.file}`;
-    ruleset = { path, bytes: readRuleset(paths, conf.nftables.file, where) };
+    ruleset = { path, bytes: conf.nftables.bytes ?? readRuleset(paths, conf.nftables.file, where) };
     // Checked against a throwaway namespace's kernel: nothing is committed anywhere.
     const check = tryHelper(tools.unshare, ['--net', '--', tools.nft!, '-c', '-f', '-'], { input: ruleset.bytes });
     if (failed(check)) throw new NetnsRunError(`${path}: nft refused the ruleset: ${nftComplaint(check.stderr, path) || 'nft -c failed'}`);

@@ -16,6 +16,8 @@ export interface NftablesSpec {
   /** A ruleset file in the configuration directory, loaded inside before any interface exists. */
   readonly file: string;
   readonly line: number;
+  /** Its bytes, as read when network.conf was (network/inside.ts withRuleset); absent from a parse alone. */
+  readonly bytes?: Buffer;
 }
 
 export interface HookSpec {

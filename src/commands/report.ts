@@ -3,6 +3,7 @@ import { inspect, madeByNetnsRun } from '../ensure/inspect.js';
 import { readTrusted } from '../ensure/resolver.js';
 import type { NamespacePaths } from '../name.js';
 import { describeTunnels, type NetworkReport } from '../network/report.js';
+import { describeInside, type InsideReport } from '../network/inside-report.js';
 
 /** What --list and --status say about one namespace; read-only, needs no root. */
 export interface NamespaceReport {
@@ -18,6 +19,8 @@ export interface NamespaceReport {
   readonly resolverProblem?: string;
   /** The tunnels of /etc/netns-run/NAME/. */
   readonly network: NetworkReport;
+  /** What network.conf's sysctl, ruleset, nscd and hooks made (root: the records are root's alone). */
+  readonly inside?: InsideReport;
 }
 
 export function nameservers(resolvConf: string | undefined): string[] {
@@ -44,7 +47,7 @@ function trustedResolvConf(paths: NamespacePaths): { text?: string; problem?: st
 export function describeNamespace(paths: NamespacePaths, detail = false): NamespaceReport {
   const facts = inspect(paths);
   const resolv = trustedResolvConf(paths);
-  return {
+  const report: NamespaceReport = {
     name: paths.name,
     netns: facts.netns,
     madeByNetnsRun: madeByNetnsRun(paths),
@@ -55,4 +58,6 @@ export function describeNamespace(paths: NamespacePaths, detail = false): Namesp
     ...(resolv.problem !== undefined ? { resolverProblem: resolv.problem } : {}),
     network: describeTunnels(paths, detail),
   };
+  const inside = detail ? describeInside(paths) : undefined;
+  return inside === undefined ? report : { ...report, inside };
 }

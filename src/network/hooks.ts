@@ -56,6 +56,9 @@ function interfaceNames(ip: string, name: string): string {
   return (JSON.parse(shown.stdout || '[]') as { ifname: string }[]).map((link) => link.ifname).filter((ifname) => ifname !== 'lo').join(' ');
 }
 
+const HOOK_TOOLS = ['ip', 'nsenter', 'env'] as const;
+type HookTools = { readonly [K in (typeof HOOK_TOOLS)[number]]: string };
+
 /** Up: host hooks then inside hooks; down: inside then host. Each group in file order. */
 export function hookOrder(hooks: readonly HookSpec[], when: 'up' | 'down'): HookSpec[] {
   const of = (where: 'host' | 'inside') => hooks.filter((hook) => hook.when === when && hook.where === where);
@@ -63,9 +66,10 @@ export function hookOrder(hooks: readonly HookSpec[], when: 'up' | 'down'): Hook
 }
 
 /** Runs one hook to its end; undefined if it succeeded, else why not, in words. */
-function runHook(hook: HookSpec, paths: NamespacePaths, tools: { ip: string; nsenter: string }): string | undefined {
+function runHook(hook: HookSpec, paths: NamespacePaths, tools: HookTools): string | undefined {
   const env = { ...HELPER_ENV, NETNS_RUN_NAME: paths.name, NETNS_RUN_HOOK: hook.when, NETNS_RUN_INTERFACES: interfaceNames(tools.ip, paths.name) };
-  const [file, args] = hook.where === 'host' ? [hook.argv[0]!, hook.argv.slice(1)] : [tools.nsenter, [`--net=${paths.netns}`, `--mount=${paths.mntns}`, '--', ...hook.argv]];
+  // In / either way: not in whatever directory netns-run was started from.
+  const [file, args] = hook.where === 'host' ? [tools.env, ['--chdir=/', '--', ...hook.argv]] : [tools.nsenter, [`--net=${paths.netns}`, `--mount=${paths.mntns}`, '--wd=/', '--', ...hook.argv]];
   const timeoutMs = hook.timeoutSeconds * 1000;
   const outcome = tryHelper(file, args, { env, timeoutMs, stdout: 'ignore' });
   if (!failed(outcome)) return undefined;
@@ -81,7 +85,7 @@ export function runUpHooks({ paths, conf, undo }: NetworkSetup): void {
   const down = hookOrder(conf.hooks, 'down');
   const up = hookOrder(conf.hooks, 'up');
   if (down.length === 0 && up.length === 0) return;
-  const tools = findTools(['ip', 'nsenter'] as const);
+  const tools = findTools(HOOK_TOOLS);
   const record: HooksRecord = { file: conf.file, down };
   writeStateRecord(paths, RECORD, record);
   undo.push(`removing the record of the down hooks`, () => removeStateRecord(paths, RECORD));
@@ -112,7 +116,7 @@ export function recordedDownHooks(paths: NamespacePaths): string[] {
 export function runDownHooks({ paths, notes }: NetworkTeardown): void {
   const record = readHooksRecord(paths);
   if (record === undefined) return;
-  const tools = findTools(['ip', 'nsenter'] as const);
+  const tools = findTools(HOOK_TOOLS);
   for (const hook of record.down) {
     // Judged again: the program may have changed since the namespace went up.
     const problem = programProblem(hook.argv[0]!);

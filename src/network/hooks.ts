@@ -87,7 +87,7 @@ export function runUpHooks({ paths, conf, undo }: NetworkSetup): void {
   if (down.length === 0 && up.length === 0) return;
   const tools = findTools(HOOK_TOOLS);
   const record: HooksRecord = { file: conf.file, down };
-  writeStateRecord(paths, RECORD, record);
+  writeStateRecord(paths, RECORD, record, undo);
   undo.push(`removing the record of the down hooks`, () => removeStateRecord(paths, RECORD));
   // Should an up hook fail, what the ones before it did is undone as --down would.
   undo.push('running the down hooks', () => {

@@ -98,7 +98,7 @@ function writeSysctl(tools: { nsenter: string; sh: string }, paths: NamespacePat
   return 'set';
 }
 
-export function configureInside({ paths, conf }: NetworkSetup): void {
+export function configureInside({ paths, conf, undo }: NetworkSetup): void {
   if (sameNamespaceAsOurs(paths)) throw new NetnsRunError(`${paths.netns} is netns-run's own network namespace; network.conf is applied only to another`);
   // Everything root will read or run is judged first: a bad one makes nothing more.
   checkHookPrograms(conf);
@@ -137,5 +137,5 @@ export function configureInside({ paths, conf }: NetworkSetup): void {
     tables = listTables(tools.nsenter, nft, paths).filter((t) => !before.has(t));
   }
   const record: InsideRecord = { sysctl, tables, ...(ruleset !== undefined ? { ruleset: ruleset.path } : {}) };
-  writeStateRecord(paths, RECORD, record);
+  writeStateRecord(paths, RECORD, record, undo);
 }

@@ -84,7 +84,7 @@ export function startNscd({ paths, conf, undo }: NetworkSetup): void {
   const stat = processStat(pid);
   if (stat === undefined) throw new NetnsRunError(`starting ${spec.program} in ${paths.name} failed: it exited at once`);
   // Recorded before it is known to work: --down must find it whatever happens next.
-  writeStateRecord(paths, RECORD, { program: spec.program, pid, startTime: stat.startTime } satisfies NscdRecord);
+  writeStateRecord(paths, RECORD, { program: spec.program, pid, startTime: stat.startTime } satisfies NscdRecord, undo);
   undo.push(`removing the nscd record`, () => removeStateRecord(paths, RECORD));
   const until = Date.now() + START_TIMEOUT_MS;
   while (lstatSync(socket, { throwIfNoEntry: false })?.isSocket() !== true) {

@@ -7,9 +7,16 @@ import { closeSync, constants, lstatSync, mkdirSync, openSync, readFileSync, ren
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
 
-function stateDir(paths: Pick<NamespacePaths, 'networkState'>): string {
+/** The part of Undo a record needs. */
+interface Rollback {
+  push(what: string, action: () => void): void;
+}
+
+function stateDir(paths: Pick<NamespacePaths, 'networkState'>, undo: Rollback | undefined): string {
   try {
     mkdirSync(paths.networkState, { mode: 0o700 });
+    // Made by this call: a rollback leaves the state directory as it found it.
+    undo?.push(`removing ${paths.networkState}`, () => rmSync(paths.networkState, { recursive: true, force: true }));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NetnsRunError(`cannot create ${paths.networkState}: ${(error as Error).message}`);
   }
@@ -22,8 +29,8 @@ export function recordFile(paths: Pick<NamespacePaths, 'networkState'>, name: st
   return `${paths.networkState}/${name}`;
 }
 
-export function writeStateRecord(paths: Pick<NamespacePaths, 'networkState'>, name: string, value: unknown): void {
-  const path = `${stateDir(paths)}/${name}`;
+export function writeStateRecord(paths: Pick<NamespacePaths, 'networkState'>, name: string, value: unknown, undo?: Rollback): void {
+  const path = `${stateDir(paths, undo)}/${name}`;
   const fd = openSync(`${path}.new`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
   try {
     writeSync(fd, `${JSON.stringify(value)}\n`);

@@ -3,7 +3,7 @@
 // the host (nsenter --net: the same mount namespace, so what it binds under
 // /run is real), and every name it makes starts with nri-.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertOneErrorLine, eventually, everythingOf, nsLink, present, removeEverything } from '../support/kernel.js';
@@ -347,6 +347,29 @@ wait`;
     assertOk(await t.netnsRun(['--down', t.name]), '--down');
     assert.ok(await eventually(() => !alive(pid), 5_000), 'nscd ended with --down');
     assertNothingOf(t.name, '--down');
+  });
+});
+
+test('[Nscd]: --down signals only the very nscd it started, never a process that took its PID or another program', async () => {
+  await withTarget(() => ({ 'network.conf': '[Nscd]\n' }), async (t) => {
+    assertOk(await t.netnsRun([t.name, '--', 'true']), 'first use');
+    const real = nscdRecord(t.name).pid;
+    const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      const stat = readFileSync(`/proc/${bystander.pid}/stat`, 'utf8');
+      const startTime = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+      // The record now names the bystander, with its own start time: only the program tells them apart.
+      writeFileSync(`/run/netns-run/${t.name}/network/nscd.json`, JSON.stringify({ program: '/usr/sbin/nscd', pid: bystander.pid, startTime }));
+      assertOk(await t.netnsRun(['--down', t.name]), '--down');
+      assert.ok(alive(bystander.pid!), 'the bystander was signalled');
+    } finally {
+      bystander.kill('SIGKILL');
+      try {
+        process.kill(real, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
   });
 });
 

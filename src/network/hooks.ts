@@ -95,7 +95,7 @@ export function runUpHooks({ paths, conf, undo }: NetworkSetup): void {
   });
   for (const hook of up) {
     const why = runHook(hook, paths, tools);
-    if (why !== undefined) throw new NetnsRunError(`${describeHook(hook, conf.file)} failed: ${why.replace(`${hook.argv[0]} `, '')}; nothing of ${paths.name} was kept`);
+    if (why !== undefined) throw new NetnsRunError(`${describeHook(hook, conf.file)} failed: ${why.replace(`${hook.argv[0]} `, '')}; what this call made of ${paths.name} is taken back`);
   }
 }
 

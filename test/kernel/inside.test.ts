@@ -267,7 +267,7 @@ test('[Hook]: a failing up hook rolls everything back (the down hooks run), nami
     const log = `${t.scratch}/log`;
     const result = await t.netnsRun([t.name, '--', 'true']);
     assertOneErrorLine(result, 125, 'a failing up hook');
-    assert.match(result.stderr, `netns-run: the up hook ${t.dir}/hook (host, ${t.dir}/network.conf:5) failed: exited with status 3; nothing of ${t.name} was kept`);
+    assert.match(result.stderr, `netns-run: the up hook ${t.dir}/hook (host, ${t.dir}/network.conf:5) failed: exited with status 3; what this call made of ${t.name} is taken back`);
     assert.equal(logLines(log).map((line) => line.split(' ')[0]), ['A', 'B', 'E'], 'C never ran; the down hook did, in the rollback');
     assertNothingOf(t.name, 'a failing up hook');
     t.write('network.conf', hookConf(t.dir, log, ['up host A', 'down inside D 4', 'down host E']));

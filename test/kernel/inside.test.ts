@@ -373,6 +373,29 @@ test('[Nscd]: --down signals only the very nscd it started, never a process that
   });
 });
 
+test('--ensure after an edit: down hooks, nscd stopped, then the new file applied: nscd started again, up hooks', async () => {
+  await withTarget(({ dir, scratch }) => ({
+    'network.conf': `[Nscd]\n${hookConf(dir, `${scratch}/log`, ['up host A', 'down host Z'])}`,
+    hook: { text: HOOK, mode: 0o755 },
+  }), async (t) => {
+    const log = `${t.scratch}/log`;
+    assertOk(await t.netnsRun([t.name, '--', 'true']), 'first use');
+    const first = nscdRecord(t.name).pid;
+    t.write('network.conf', `[Nscd]\n[Sysctl]\nnet.ipv4.ip_forward = 1\n${hookConf(t.dir, log, ['up host B', 'down host Y'])}`);
+    const ensured = await t.netnsRun(['--ensure', t.name]);
+    assertOk(ensured, '--ensure after an edit');
+    assert.equal(logLines(log).map((line) => line.split(' ')[0]), ['A', 'Z', 'B'], 'the old down hook, then the new up hook');
+    assert.ok(await eventually(() => !alive(first), 5_000), 'the old nscd ended');
+    const second = nscdRecord(t.name).pid;
+    assert.ok(second !== first && alive(second), 'a new nscd runs');
+    assert.is(readIn(t.name, '/proc/sys/net/ipv4/ip_forward'), '1');
+    assertOk(await t.netnsRun(['--down', t.name]), '--down');
+    assert.equal(logLines(log).map((line) => line.split(' ')[0]), ['A', 'Z', 'B', 'Y']);
+    assert.ok(await eventually(() => !alive(second), 5_000), 'nscd ended with --down');
+    assertNothingOf(t.name, '--down');
+  });
+});
+
 test('[Nscd]: a missing program makes nothing', async () => {
   await withTarget(() => ({ 'network.conf': '[Nscd]\nProgram = /usr/sbin/nri-no-nscd\n' }), async (t) => {
     const result = await t.netnsRun([t.name, '--', 'true']);

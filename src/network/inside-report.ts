@@ -51,7 +51,7 @@ export function formatInside(report: InsideReport): [string, string][] {
   const rows: [string, string][] = [['sysctl', `${set.join(', ') || 'none'}${ignored.length > 0 ? `; ignored (not in a namespace): ${ignored.join(', ')}` : ''}`]];
   if (report.ruleset !== undefined) rows.push(['nftables', `${report.ruleset} loaded: ${report.tables.map((t) => `table ${t}`).join(', ') || 'no table'}`]);
   if (report.nscd !== undefined) {
-    rows.push(['nscd', report.nscd.running ? `${report.nscd.program} running (PID ${report.nscd.pid})` : `${report.nscd.program} is not running; netns-run --ensure starts it again`]);
+    rows.push(['nscd', report.nscd.running ? `${report.nscd.program} running (PID ${report.nscd.pid})` : `${report.nscd.program} is not running (PID ${report.nscd.pid} ended); netns-run --down and the next run start it again`]);
   }
   if (report.downHooks.length > 0) rows.push(['down hooks', report.downHooks.join(', ')]);
   return rows;

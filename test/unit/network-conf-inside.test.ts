@@ -6,6 +6,7 @@ import { NetnsRunError } from '../../src/errors.js';
 import { DEFAULT_NSCD } from '../../src/network/conf/inside.js';
 import { hookOrder } from '../../src/network/hooks.js';
 import { parseNetworkConf } from '../../src/network/network-conf.js';
+import { formatInside } from '../../src/network/inside-report.js';
 
 const FILE = '/etc/netns-run/x/network.conf';
 
@@ -93,6 +94,22 @@ test('[Nscd]: Debian\'s nscd by default, another by Program=, none with Enable=n
   assert.match(refused('[Nscd]\nProgram = nscd\n'), `${FILE}:2: Program= must start with the absolute path`);
   assert.match(refused('[Nscd]\nProgram = /usr/sbin/nscd -d\n'), `${FILE}:2: Program= is the path of the nscd program alone`);
   assert.match(refused('[Nscd]\n[Nscd]\n'), `${FILE}:2: [Nscd] is given twice`);
+});
+
+test('--status rows: settings set and ignored, the ruleset and its tables, nscd, the down hooks', () => {
+  assert.equal(formatInside({
+    sysctl: [{ key: 'net.ipv4.ip_forward', value: '1', state: 'set' }, { key: 'net.core.rmem_max', value: '1', state: 'ignored' }],
+    ruleset: '/etc/netns-run/x/ks.nft',
+    tables: ['inet ks'],
+    nscd: { program: '/usr/sbin/nscd', pid: 42, running: false },
+    downHooks: ['inside /usr/local/sbin/down'],
+  }), [
+    ['sysctl', 'net.ipv4.ip_forward=1; ignored (not in a namespace): net.core.rmem_max'],
+    ['nftables', '/etc/netns-run/x/ks.nft loaded: table inet ks'],
+    ['nscd', '/usr/sbin/nscd is not running (PID 42 ended); netns-run --down and the next run start it again'],
+    ['down hooks', 'inside /usr/local/sbin/down'],
+  ]);
+  assert.equal(formatInside({ sysctl: [], tables: [], downHooks: [] }), [['sysctl', 'none']]);
 });
 
 test.run();

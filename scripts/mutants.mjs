@@ -13,6 +13,38 @@
 //           has process.execve (from NETNS_RUN_TEST_NODES), as CI does
 export default [
   {
+    id: 'sysctl-net-only',
+    defence: 'network.conf inside: [Sysctl] takes net.* keys only, since the namespace is all that is entered',
+    file: 'src/network/conf/inside.ts',
+    search: String.raw`const SYSCTL_KEY = /^net(\.[a-z0-9_-]+)+$/;`,
+    replace: String.raw`const SYSCTL_KEY = /^[a-z]+(\.[a-z0-9_-]+)+$/;`,
+    tests: ['unit/network-conf-inside.test.js'],
+  },
+  {
+    id: 'hook-root-only',
+    defence: 'network.conf inside: a hook root runs is root-owned and writable by no one else',
+    file: 'src/network/hooks.ts',
+    search: String.raw`if (!rootOnlyWritable(st)) return`,
+    replace: String.raw`if (!rootOnlyWritable(st) && st.uid !== 0) return`,
+    tests: ['kernel/inside.test.js'],
+  },
+  {
+    id: 'hook-directory-chain',
+    defence: 'network.conf inside: a hook is in directories root alone can change, up to /',
+    file: 'src/network/hooks.ts',
+    search: String.raw`if (!chainTrusted(dirname(program))) return`,
+    replace: String.raw`if (!chainTrusted(dirname(program)) && program === '') return`,
+    tests: ['kernel/inside.test.js'],
+  },
+  {
+    id: 'nscd-recorded-program',
+    defence: 'network.conf inside: nscd is signalled only once /proc shows the recorded program',
+    file: 'src/network/nscd.ts',
+    search: String.raw`return readlinkSync(` + '`/proc/${record.pid}/exe`' + String.raw`) === record.program;`,
+    replace: String.raw`return readlinkSync(` + '`/proc/${record.pid}/exe`' + String.raw`) !== '';`,
+    tests: ['kernel/inside.test.js'],
+  },
+  {
     id: 'helper-root-only',
     defence: 'Helpers from fixed directories: only if root alone can change them',
     file: 'src/tools.ts',

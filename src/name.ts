@@ -26,15 +26,19 @@ export function checkName(name: string): string {
  */
 export interface Cover {
   /** The step names and status keys of this cover: resolv-conf, nsswitch-conf, nscd. */
-  readonly key: 'resolv-conf' | 'nsswitch-conf' | 'nscd';
+  readonly key: 'resolv-conf' | 'nsswitch-conf' | 'nscd' | 'systemd-resolve';
   /** The host's path, hidden inside. */
   readonly host: string;
   /** What is bound over it: a copy in the state directory (files) or an empty directory of ours. */
   readonly source: string;
   /** The administrator's file the copy is made from, which a systemd drop-in binds directly. */
   readonly configured?: string;
-  readonly kind: 'file' | 'directory';
+  /** optional-directory: covered only where the host has it, and never made in the host (systemd-resolved's own directory). */
+  readonly kind: 'file' | 'directory' | 'optional-directory';
 }
+
+/** The covers whose host path netns-run makes when the host has none. */
+export type MadeCoverKey = Exclude<Cover['key'], 'systemd-resolve'>;
 
 /** Every path that belongs to a namespace, derived in this one place. */
 export interface NamespacePaths {
@@ -104,6 +108,8 @@ export function pathsFor(name: string): NamespacePaths {
       { key: 'resolv-conf', host: '/etc/resolv.conf', source: `${stateDir}/resolv.conf`, configured: resolvConf, kind: 'file' },
       { key: 'nsswitch-conf', host: '/etc/nsswitch.conf', source: `${stateDir}/nsswitch.conf`, configured: nsswitchConf, kind: 'file' },
       { key: 'nscd', host: '/run/nscd', source: `${stateDir}/nscd`, kind: 'directory' },
+      // systemd-resolved's varlink and D-Bus-less sockets answer from the host's network, as nscd's does.
+      { key: 'systemd-resolve', host: '/run/systemd/resolve', source: `${stateDir}/systemd-resolve`, kind: 'optional-directory' },
     ],
     configDir: `${CONFIG_DIR}/${name}`,
     networkConf: `${CONFIG_DIR}/${name}/network.conf`,

@@ -5,6 +5,7 @@ import type { NamespacePaths } from '../name.js';
 import { describeTunnels, type NetworkReport } from '../network/report.js';
 import { describeLinks, type LinksReport } from '../network/links.js';
 import { loadNetworkConf } from '../network/network-conf.js';
+import { describeInside, type InsideReport } from '../network/inside-report.js';
 
 /** What --list and --status say about one namespace; read-only, needs no root. */
 export interface NamespaceReport {
@@ -22,6 +23,8 @@ export interface NamespaceReport {
   readonly network: NetworkReport;
   /** The links of network.conf ([Veth], [Macvlan], [Dummy]). */
   readonly links: LinksReport;
+  /** What network.conf's sysctl, ruleset, nscd and hooks made (root: the records are root's alone). */
+  readonly inside?: InsideReport;
 }
 
 export function nameservers(resolvConf: string | undefined): string[] {
@@ -48,7 +51,7 @@ function trustedResolvConf(paths: NamespacePaths): { text?: string; problem?: st
 export function describeNamespace(paths: NamespacePaths, detail = false): NamespaceReport {
   const facts = inspect(paths);
   const resolv = trustedResolvConf(paths);
-  return {
+  const report: NamespaceReport = {
     name: paths.name,
     netns: facts.netns,
     madeByNetnsRun: madeByNetnsRun(paths),
@@ -60,4 +63,6 @@ export function describeNamespace(paths: NamespacePaths, detail = false): Namesp
     network: describeTunnels(paths, detail),
     links: describeLinks(paths, detail, loadNetworkConf),
   };
+  const inside = detail ? describeInside(paths) : undefined;
+  return inside === undefined ? report : { ...report, inside };
 }

@@ -6,6 +6,7 @@ import type { NamespacePaths } from '../name.js';
 import { findTool, type ToolName } from '../tools.js';
 import { formatTunnel } from '../network/report.js';
 import { formatLink } from '../network/links.js';
+import { formatInside } from '../network/inside-report.js';
 import { describeNamespace, type NamespaceReport } from './report.js';
 
 const NEEDED_TOOLS: readonly ToolName[] = ['nsenter', 'setpriv', 'env', 'ip', 'mount', 'umount', 'unshare', 'flock', 'taskset', 'sh'];
@@ -95,6 +96,7 @@ export function formatStatus(s: StatusReport, paths: NamespacePaths): string {
     ...(s.network.tunnels.length === 0 ? [['tunnels', `none (no *.conf in ${s.network.configDir})`]] : s.network.tunnels.map((tunnel) => ['tunnel', formatTunnel(tunnel)])),
     ...s.links.links.map((link) => ['link', formatLink(link)]),
     ...(s.links.natTable !== undefined ? [['nat', `table ${s.links.natTable} on the host`]] : []),
+    ...(s.inside !== undefined ? formatInside(s.inside) : []),
     ['privilege', privilege],
     ['helpers', missingHelpers.length ? `missing: ${missingHelpers.join(', ')}` : 'all found'],
     ['usable', s.usable ? 'yes' : 'no'],

@@ -17,8 +17,9 @@ export function dropIn(name: string): string {
   const paths = pathsFor(name);
   // As in a run: the files read-only; the nscd cover an empty directory of
   // root's, writable by root alone (an nscd run in NAME may put its socket there).
+  // systemd-resolved's directory is hidden where it exists and never made where it does not ("-").
   const binds = paths.covered.map(({ kind, configured, source, host }) =>
-    kind === 'file' ? `BindReadOnlyPaths=${configured ?? source}:${host}` : `BindPaths=${source}:${host}`,
+    kind === 'file' ? `BindReadOnlyPaths=${configured ?? source}:${host}` : kind === 'optional-directory' ? `InaccessiblePaths=-${host}` : `BindPaths=${source}:${host}`,
   );
   return `# Confines this service to network namespace ${name} with netns-run's DNS isolation.
 # Install: systemctl edit SERVICE (paste this), or save as

@@ -1,5 +1,5 @@
 import { lstatSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
-import type { NamespacePaths } from '../name.js';
+import type { MadeCoverKey, NamespacePaths } from '../name.js';
 import { wireGuardFiles } from '../network/config.js';
 import { madeInterfaces } from '../network/wireguard.js';
 import type { NamespaceFacts } from './plan.js';
@@ -101,7 +101,7 @@ export function inspect(paths: NamespacePaths): NamespaceFacts {
     mntns = exists(paths.mntns) ? 'stale' : 'missing';
   }
   const now = new Map(paths.covered.map(({ host }) => [host, hostIdentity(host)]));
-  const hostFacts = { missingHostPaths: paths.covered.filter(({ host }) => now.get(host) === 'missing').map(({ key }) => key) };
+  const hostFacts = { missingHostPaths: paths.covered.filter(({ host, kind }) => kind !== 'optional-directory' && now.get(host) === 'missing').map(({ key }) => key as MadeCoverKey) };
   const resolvConf = exists(paths.resolvConf);
   const nsswitchConf = exists(paths.nsswitchConf);
   if (mntns === 'current') {

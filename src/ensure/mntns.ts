@@ -109,7 +109,8 @@ const SETUP_SCRIPT = `set -e
 mount=$1 umount=$2 nsenter=$3 name=$4 ours=$5 mntns=$6 root=$7
 shift 7
 while [ $# -ge 3 ]; do
-  if [ "$1" = file ]; then "$mount" -o bind,ro "$2" "$3"; else "$mount" --bind "$2" "$3"; fi
+  if [ "$1" = file ]; then "$mount" -o bind,ro "$2" "$3"
+  elif [ "$1" = directory ] || [ -d "$3" ]; then "$mount" --bind "$2" "$3"; fi
   shift 3
 done
 # Not the namespaces of others: the copy of /run/netns would take every
@@ -236,7 +237,9 @@ export async function rebindReplacedCovers(paths: NamespacePaths, tools: Pick<To
   }
   for (const cover of paths.covered) {
     if (recorded.includes(`${cover.host} ${hostIdentity(cover.host)}\n`)) continue;
-    const options = cover.kind === 'directory' ? ['--bind'] : ['-o', 'bind,ro'];
+    // Gone from the host (systemd-resolved stopped): nothing left to hide.
+    if (cover.kind === 'optional-directory' && hostIdentity(cover.host) === 'missing') continue;
+    const options = cover.kind === 'file' ? ['-o', 'bind,ro'] : ['--bind'];
     runHelper(tools.nsenter, [`--mount=${paths.mntns}`, '--', tools.mount, ...options, cover.source, cover.host], `covering ${cover.host} again in ${paths.name}`);
   }
   writeFileSync(paths.covers, coversRecord(paths), { mode: 0o644 });

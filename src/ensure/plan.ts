@@ -2,7 +2,7 @@
 // every choice is unit-tested without root. ensure/index.ts carries the
 // steps out (ensure/steps.ts says what each does, undoes and tears down).
 
-import type { Cover } from '../name.js';
+import type { MadeCoverKey } from '../name.js';
 
 /** What exists now, as ensure/inspect.ts reads it. */
 export interface NamespaceFacts {
@@ -16,7 +16,7 @@ export interface NamespaceFacts {
   readonly resolvConf: boolean;
   readonly nsswitchConf: boolean;
   /** The covers whose host path does not exist (for resolv.conf: after following its symlinks), in bind order. */
-  readonly missingHostPaths: readonly Cover['key'][];
+  readonly missingHostPaths: readonly MadeCoverKey[];
   /**
    * Host paths whose file the host has replaced since the binds were made
    * (a rename over /etc/resolv.conf, a new /run/nscd): the kernel drops a
@@ -46,7 +46,7 @@ export type EnsureStep =
   | 'make-state-root-private'
   | 'default-resolv-conf'
   | 'default-nsswitch-conf'
-  | `host-mount-point-${Cover['key']}`
+  | `host-mount-point-${MadeCoverKey}`
   | 'remove-stale-mntns'
   | 'create-mntns'
   | 'rebind-replaced-covers'

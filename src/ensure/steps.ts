@@ -8,7 +8,7 @@
 
 import { lstatSync, rmSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
-import type { NamespacePaths } from '../name.js';
+import type { MadeCoverKey, NamespacePaths } from '../name.js';
 import type { Tools } from '../tools.js';
 import { runHelper } from '../helpers.js';
 import { isCrashLeftover, isNamespaceMount, madeByNetnsRun, namespaceId } from './inspect.js';
@@ -173,12 +173,12 @@ function withConf(context: SetupContext, part: (setup: NetworkSetup) => void): v
   if (context.conf !== undefined) part({ paths: context.paths, conf: context.conf, undo: context.undo });
 }
 
-function hostMountPoints(): Record<`host-mount-point-${'resolv-conf' | 'nsswitch-conf' | 'nscd'}`, Step> {
-  const step = (key: 'resolv-conf' | 'nsswitch-conf' | 'nscd'): Step => ({
+function hostMountPoints(): Record<`host-mount-point-${MadeCoverKey}`, Step> {
+  const step = (key: MadeCoverKey): Step => ({
     what: `making a mount point for the ${key} cover`,
     apply: ({ paths, undo }) => {
       const cover = paths.covered.find((c) => c.key === key)!;
-      makeHostMountPoint(cover.host, cover.kind, undo);
+      makeHostMountPoint(cover.host, cover.kind === 'file' ? 'file' : 'directory', undo);
     },
   });
   return { 'host-mount-point-resolv-conf': step('resolv-conf'), 'host-mount-point-nsswitch-conf': step('nsswitch-conf'), 'host-mount-point-nscd': step('nscd') };

@@ -85,7 +85,8 @@ export function planEntry(input: EntryInput): ExecPlan {
 export const COVER_SCRIPT = `mount=$1 umount=$2 name=$3
 shift 3
 while [ "$1" != -- ]; do
-  if [ "$1" = file ]; then "$mount" -o bind,ro "$2" "$3"; else "$mount" --bind "$2" "$3"; fi 2>/dev/null ||
+  if [ "$1" = file ]; then "$mount" -o bind,ro "$2" "$3"
+  elif [ "$1" = directory ] || [ -d "$3" ]; then "$mount" --bind "$2" "$3"; fi 2>/dev/null ||
     { echo "netns-run: cannot cover $3 for $name in this mount namespace; run netns-run --ensure $name outside it and try again" >&2; exit 125; }
   shift 3
 done

@@ -10,6 +10,7 @@ import { configError, readIni } from './ini.js';
 import type { Draft, NetworkConf, SectionParser } from './conf/draft.js';
 import { FORWARD_SECTIONS } from './conf/forwards.js';
 import { INSIDE_SECTIONS } from './conf/inside.js';
+import { withRuleset } from './inside.js';
 import { LINK_SECTIONS } from './conf/links.js';
 
 export type { NetworkConf } from './conf/draft.js';
@@ -40,5 +41,6 @@ export function parseNetworkConf(text: string, file: string, fingerprint = ''): 
 export function loadNetworkConf(paths: Pick<NamespacePaths, 'configDir' | 'networkConf'>): NetworkConf | undefined {
   const bytes = readTrusted(paths.networkConf, { readers: 'any', maxBytes: MAX_BYTES, directories: [CONFIG_DIR, paths.configDir] });
   if (bytes === undefined) return undefined;
-  return parseNetworkConf(bytes.toString('utf8'), paths.networkConf, createHash('sha256').update(bytes).digest('hex'));
+  // The ruleset is part of what was applied: an edit of it alone is one --ensure must apply.
+  return withRuleset(parseNetworkConf(bytes.toString('utf8'), paths.networkConf, createHash('sha256').update(bytes).digest('hex')), paths);
 }

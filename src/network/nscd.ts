@@ -1,10 +1,109 @@
-// network.conf: see network/conf/ for what the file declares. Stub until its work lands.
-import type { NetworkSetup, NetworkTeardown } from './context.js';
+// [Nscd] of network.conf: a name service cache of the namespace's own. The
+// kept mount namespace binds NAME's nscd directory (name.ts covered list)
+// over /run/nscd, so that the host's nscd, which would look names up in the
+// host's network, is out of reach inside. An nscd started in the network
+// namespace and that mount namespace puts its socket there: passwd and group
+// lookups through nscd work again inside, and whatever it resolves, it
+// resolves from inside.
+//
+// Like wireguard-go (wireguard.ts): started in the foreground (-d, which
+// unscd and glibc's nscd both take), in its own session, recorded with its
+// PID and start time, and ended by --down only once /proc shows that PID is
+// still that very program.
 
-export function startNscd(setup: NetworkSetup): void {
-  void setup;
+import { lstatSync, readlinkSync, rmSync } from 'node:fs';
+import { NetnsRunError } from '../errors.js';
+import { HELPER_ENV, startDaemon } from '../helpers.js';
+import type { NamespacePaths } from '../name.js';
+import { findTools } from '../tools.js';
+import type { NscdSpec } from './conf/inside.js';
+import type { NetworkSetup, NetworkTeardown } from './context.js';
+import { programProblem } from './hooks.js';
+import { processStat, readStateRecord, removeStateRecord, sleepMs, writeStateRecord } from './state-record.js';
+
+const RECORD = 'nscd.json';
+
+export interface NscdRecord {
+  readonly program: string;
+  readonly pid: number;
+  readonly startTime: string;
 }
 
-export function stopNscd(teardown: NetworkTeardown): void {
-  void teardown;
+export function checkNscdProgram(spec: NscdSpec, file: string): void {
+  const problem = programProblem(spec.program);
+  if (problem !== undefined) {
+    const install = problem === 'does not exist' ? '; install unscd (or nscd), or set Program=' : '';
+    throw new NetnsRunError(`${file}:${spec.line}: the nscd program ${spec.program} ${problem}${install}`);
+  }
+}
+
+/** The directory bound over /run/nscd inside: where the namespace's nscd puts its socket. */
+export function nscdDir(paths: NamespacePaths): string {
+  return paths.covered.find((cover) => cover.key === 'nscd')!.source;
+}
+
+function alive(pid: number): boolean {
+  const stat = processStat(pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+export function readNscdRecord(paths: NamespacePaths): NscdRecord | undefined {
+  const record = readStateRecord(paths, RECORD) as NscdRecord | undefined;
+  if (record === undefined || !Number.isInteger(record.pid) || record.pid <= 1 || typeof record.startTime !== 'string' || typeof record.program !== 'string') return undefined;
+  return record;
+}
+
+/** Is RECORD's PID still that nscd: the same start time and the same program? */
+export function isRecordedNscd(record: NscdRecord): boolean {
+  const stat = processStat(record.pid);
+  if (stat === undefined || stat.startTime !== record.startTime || stat.state === 'Z') return false;
+  try {
+    return readlinkSync(`/proc/${record.pid}/exe`) === record.program;
+  } catch {
+    return false;
+  }
+}
+
+const START_TIMEOUT_MS = 5_000;
+const STOP_TIMEOUT_MS = 3_000;
+
+export function startNscd({ paths, conf, undo }: NetworkSetup): void {
+  const spec = conf.nscd;
+  if (spec === undefined) return;
+  checkNscdProgram(spec, conf.file);
+  const tools = findTools(['nsenter'] as const);
+  const socket = `${nscdDir(paths)}/socket`;
+  // What an nscd of an older namespace left: the new one binds its own.
+  rmSync(socket, { force: true });
+  // nsenter execs, so the PID is nscd's.
+  const pid = startDaemon(tools.nsenter, [`--net=${paths.netns}`, `--mount=${paths.mntns}`, '--', spec.program, '-d'], { env: HELPER_ENV });
+  undo.push(`stopping nscd ${pid}`, () => {
+    // Still our unreaped child here, so the PID cannot have been reused.
+    if (alive(pid)) process.kill(pid, 'SIGTERM');
+  });
+  const stat = processStat(pid);
+  if (stat === undefined) throw new NetnsRunError(`starting ${spec.program} in ${paths.name} failed: it exited at once`);
+  // Recorded before it is known to work: --down must find it whatever happens next.
+  writeStateRecord(paths, RECORD, { program: spec.program, pid, startTime: stat.startTime } satisfies NscdRecord, undo);
+  undo.push(`removing the nscd record`, () => removeStateRecord(paths, RECORD));
+  const until = Date.now() + START_TIMEOUT_MS;
+  while (lstatSync(socket, { throwIfNoEntry: false })?.isSocket() !== true) {
+    if (!alive(pid)) throw new NetnsRunError(`starting ${spec.program} in ${paths.name} failed: it exited before making its socket (see ${conf.file}:${spec.line})`);
+    if (Date.now() > until) throw new NetnsRunError(`starting ${spec.program} in ${paths.name} failed: no socket at ${socket} after ${START_TIMEOUT_MS / 1000} s`);
+    sleepMs(5);
+  }
+}
+
+export function stopNscd({ paths, notes }: NetworkTeardown): void {
+  const record = readNscdRecord(paths);
+  if (record !== undefined && isRecordedNscd(record)) {
+    process.kill(record.pid, 'SIGTERM');
+    const until = Date.now() + STOP_TIMEOUT_MS;
+    while (alive(record.pid) && Date.now() < until) sleepMs(10);
+    if (alive(record.pid) && isRecordedNscd(record)) process.kill(record.pid, 'SIGKILL');
+    while (alive(record.pid) && Date.now() < until + STOP_TIMEOUT_MS) sleepMs(10);
+    if (alive(record.pid)) notes.push(`nscd ${record.pid} of ${paths.name} did not end`);
+  }
+  rmSync(`${nscdDir(paths)}/socket`, { force: true });
+  removeStateRecord(paths, RECORD);
 }

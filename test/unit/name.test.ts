@@ -26,7 +26,7 @@ test('derives every path from the name', () => {
   assert.is(paths.mntns, '/run/netns-run/wg/mntns');
   assert.is(paths.resolvConf, '/etc/netns/wg/resolv.conf');
   assert.is(paths.nsswitchConf, '/etc/netns/wg/nsswitch.conf');
-  assert.equal(paths.covered.map(({ host, source }) => `${source} ${host}`), ['/run/netns-run/wg/resolv.conf /etc/resolv.conf', '/run/netns-run/wg/nsswitch.conf /etc/nsswitch.conf', '/run/netns-run/wg/nscd /run/nscd']);
+  assert.equal(paths.covered.map(({ host, source }) => `${source} ${host}`), ['/run/netns-run/wg/resolv.conf /etc/resolv.conf', '/run/netns-run/wg/nsswitch.conf /etc/nsswitch.conf', '/run/netns-run/wg/nscd /run/nscd', '/run/netns-run/wg/systemd-resolve /run/systemd/resolve']);
   assert.is(paths.configDir, '/etc/netns-run/wg');
 });
 

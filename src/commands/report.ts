@@ -3,6 +3,8 @@ import { inspect, madeByNetnsRun } from '../ensure/inspect.js';
 import { readTrusted } from '../ensure/resolver.js';
 import type { NamespacePaths } from '../name.js';
 import { describeTunnels, type NetworkReport } from '../network/report.js';
+import { describeForwards, type ForwardReport } from '../network/forwards.js';
+import { loadNetworkConf } from '../network/network-conf.js';
 
 /** What --list and --status say about one namespace; read-only, needs no root. */
 export interface NamespaceReport {
@@ -18,6 +20,8 @@ export interface NamespaceReport {
   readonly resolverProblem?: string;
   /** The tunnels of /etc/netns-run/NAME/. */
   readonly network: NetworkReport;
+  /** The [Forward]s of network.conf and those netns-run runs, with whether each one's process runs. */
+  readonly forwards: readonly ForwardReport[];
 }
 
 export function nameservers(resolvConf: string | undefined): string[] {
@@ -54,5 +58,15 @@ export function describeNamespace(paths: NamespacePaths, detail = false): Namesp
     nsswitchConf: existsSync(paths.nsswitchConf) ? paths.nsswitchConf : '',
     ...(resolv.problem !== undefined ? { resolverProblem: resolv.problem } : {}),
     network: describeTunnels(paths, detail),
+    forwards: describeForwards(paths, declaredForwards(paths)),
   };
+}
+
+/** The forwards network.conf declares; none where it cannot be read (a run would say why). */
+function declaredForwards(paths: NamespacePaths): NonNullable<ReturnType<typeof loadNetworkConf>>['forwards'] {
+  try {
+    return loadNetworkConf(paths)?.forwards ?? [];
+  } catch {
+    return [];
+  }
 }

@@ -5,6 +5,7 @@ import { POLICY_FILE } from '../policy.js';
 import type { NamespacePaths } from '../name.js';
 import { findTool, type ToolName } from '../tools.js';
 import { formatTunnel } from '../network/report.js';
+import { formatForward } from '../network/forwards.js';
 import { describeNamespace, type NamespaceReport } from './report.js';
 
 const NEEDED_TOOLS: readonly ToolName[] = ['nsenter', 'setpriv', 'env', 'ip', 'mount', 'umount', 'unshare', 'flock', 'taskset', 'sh'];
@@ -91,6 +92,7 @@ export function formatStatus(s: StatusReport, paths: NamespacePaths): string {
     ['resolv.conf', s.resolvConf ? `${s.resolvConf}: ${s.nameservers.join(', ') || 'no nameserver'}` : `${paths.resolvConf} (missing; defaults are written on first use)`],
     ['nsswitch.conf', s.nsswitchConf || `${paths.nsswitchConf} (missing; made from the host's on first use)`],
     ...(s.network.tunnels.length === 0 ? [['tunnels', `none (no *.conf in ${s.network.configDir})`]] : s.network.tunnels.map((tunnel) => ['tunnel', formatTunnel(tunnel)])),
+    ...s.forwards.map((forward) => ['forward', formatForward(forward)]),
     ['privilege', privilege],
     ['helpers', missingHelpers.length ? `missing: ${missingHelpers.join(', ')}` : 'all found'],
     ['usable', s.usable ? 'yes' : 'no'],

@@ -29,7 +29,7 @@
 // own relay in Node (one socket a client, ended after a minute's silence),
 // as does TCP where systemd-socket-proxyd is not installed.
 
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { NetnsRunError, oneLine } from '../errors.js';
 import { HELPER_ENV, startDaemon } from '../helpers.js';
@@ -332,6 +332,14 @@ function startForward(spec: ForwardSpec, index: number, paths: NamespacePaths, f
   rmSync(errors, { force: true });
 }
 
+function rmdirQuietly(path: string): void {
+  try {
+    rmdirSync(path);
+  } catch {
+    // another part's records are still in it; it goes with the state directory
+  }
+}
+
 function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -348,7 +356,11 @@ export function makeForwards(setup: NetworkSetup): void {
   const perl = trustedProgram(PERL);
   if (perl === undefined) throw new NetnsRunError(`${conf.file}: a [Forward] needs perl to make its socket, and there is none root may run; install the package perl-base`);
   const tools: ForwardTools = { ...findTools(['nsenter', 'setpriv'] as const), perl, proxyd: trustedProgram(PROXYD) };
-  makePrivateDir(paths.networkState);
+  // Shared with the other parts of network.conf: taken back only if this made it, and only if empty by then.
+  if (lstatSync(paths.networkState, { throwIfNoEntry: false }) === undefined) {
+    makePrivateDir(paths.networkState);
+    undo.push(`remove ${paths.networkState}`, () => rmdirQuietly(paths.networkState));
+  }
   makePrivateDir(forwardsDir(paths));
   undo.push(`remove ${forwardsDir(paths)}`, () => rmSync(forwardsDir(paths), { recursive: true, force: true }));
   conf.forwards.forEach((spec, index) => startForward(spec, index, paths, conf.file, tools, undo));

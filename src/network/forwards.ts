@@ -136,14 +136,15 @@ function forwardsDir(paths: Pick<NamespacePaths, 'networkState'>): string {
   return `${paths.networkState}/forwards`;
 }
 
-function makePrivateDir(path: string): void {
-  mkdirSync(path, { recursive: true, mode: 0o700 });
+/** Readable by all, so that a user's --status shows the forwards too: a record holds no secret. */
+function makeRootDir(path: string): void {
+  mkdirSync(path, { recursive: true, mode: 0o755 });
   const st = lstatSync(path);
-  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o077) !== 0) throw new NetnsRunError(`${path} is not a directory only root can use; remove it and try again`);
+  if (!st.isDirectory() || !rootOnlyWritable(st)) throw new NetnsRunError(`${path} is not a directory only root can change; remove it and try again`);
 }
 
 function writeRecord(dir: string, name: string, record: ForwardRecord): void {
-  writeFileSync(`${dir}/${name}.new`, `${JSON.stringify(record)}\n`, { mode: 0o600, flag: 'w' });
+  writeFileSync(`${dir}/${name}.new`, `${JSON.stringify(record)}\n`, { mode: 0o644, flag: 'w' });
   renameSync(`${dir}/${name}.new`, `${dir}/${name}.json`);
 }
 
@@ -213,9 +214,15 @@ function findTagged(tag: string): { pid: number; startTime: string } | undefined
   return undefined;
 }
 
-/** Does the forward of RECORD run now? */
+/**
+ * Does the forward of RECORD run now? For --status, also a user's: the tag
+ * in the environment of nobody's process is root's to read, and the start
+ * time alone already tells a reused PID apart.
+ */
 export function forwardRuns(record: ForwardRecord): boolean {
-  return isRecordedForward(record);
+  if (record.pid === undefined) return false;
+  const stat = processStat(record.pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.startTime === record.startTime;
 }
 
 const STOP_TIMEOUT_MS = 2_000;
@@ -288,8 +295,18 @@ interface ForwardTools {
   readonly proxyd: string | undefined;
 }
 
-/** Starts the forward SPEC of NAME, recorded under NAME, and waits until it runs as nobody on its side. */
-function startForward(spec: ForwardSpec, index: number, paths: NamespacePaths, file: string, tools: ForwardTools, undo: NetworkSetup['undo']): void {
+/** A forward started, not yet known to run. */
+interface Starting {
+  readonly spec: ForwardSpec;
+  readonly pid: number;
+  readonly program: string;
+  /** The inode of the network namespace it must end up in. */
+  readonly netns: bigint | undefined;
+  readonly errors: string;
+}
+
+/** Starts the forward SPEC of NAME, recorded under NAME; waitStarted then waits until it runs as nobody on its side. */
+function startForward(spec: ForwardSpec, index: number, paths: NamespacePaths, tools: ForwardTools, undo: NetworkSetup['undo']): Starting {
   const dir = forwardsDir(paths);
   const name = String(index);
   const tag = randomBytes(8).toString('hex');
@@ -318,18 +335,29 @@ function startForward(spec: ForwardSpec, index: number, paths: NamespacePaths, f
   });
   const stat = processStat(pid);
   if (stat !== undefined) writeRecord(dir, name, { ...base, pid, startTime: stat.startTime });
-  const where = `${file}:${spec.line}`;
-  const netns = netnsInode(connectSide);
+  return { spec, pid, program, netns: netnsInode(connectSide), errors };
+}
+
+/** Waits until every forward of STARTING runs (all started at once: each node relay takes a while to start). */
+function waitStarted(starting: readonly Starting[], file: string): void {
   const until = Date.now() + 5_000;
-  while (!started(pid, program, netns)) {
-    if (!alive(pid)) {
-      const said = oneLine(readText(errors).trim().split('\n').pop() ?? '');
-      throw new NetnsRunError(`${where}: the forward ${forwardText(spec)} could not be started: ${said || 'it exited at once'}`);
+  const pending = new Set(starting);
+  while (pending.size > 0) {
+    for (const forward of pending) {
+      const { spec, pid, program, netns, errors } = forward;
+      if (started(pid, program, netns)) {
+        rmSync(errors, { force: true });
+        pending.delete(forward);
+        continue;
+      }
+      if (!alive(pid)) {
+        const said = oneLine(readText(errors).trim().split('\n').pop() ?? '');
+        throw new NetnsRunError(`${file}:${spec.line}: the forward ${forwardText(spec)} could not be started: ${said || 'it exited at once'}`);
+      }
+      if (Date.now() > until) throw new NetnsRunError(`${file}:${spec.line}: the forward ${forwardText(spec)} did not start within 5 s`);
     }
-    if (Date.now() > until) throw new NetnsRunError(`${where}: the forward ${forwardText(spec)} did not start within 5 s`);
-    sleepMs(2);
+    if (pending.size > 0) sleepMs(2);
   }
-  rmSync(errors, { force: true });
 }
 
 function rmdirQuietly(path: string): void {
@@ -358,12 +386,12 @@ export function makeForwards(setup: NetworkSetup): void {
   const tools: ForwardTools = { ...findTools(['nsenter', 'setpriv'] as const), perl, proxyd: trustedProgram(PROXYD) };
   // Shared with the other parts of network.conf: taken back only if this made it, and only if empty by then.
   if (lstatSync(paths.networkState, { throwIfNoEntry: false }) === undefined) {
-    makePrivateDir(paths.networkState);
+    makeRootDir(paths.networkState);
     undo.push(`remove ${paths.networkState}`, () => rmdirQuietly(paths.networkState));
   }
-  makePrivateDir(forwardsDir(paths));
+  makeRootDir(forwardsDir(paths));
   undo.push(`remove ${forwardsDir(paths)}`, () => rmSync(forwardsDir(paths), { recursive: true, force: true }));
-  conf.forwards.forEach((spec, index) => startForward(spec, index, paths, conf.file, tools, undo));
+  waitStarted(conf.forwards.map((spec, index) => startForward(spec, index, paths, tools, undo)), conf.file);
 }
 
 /** Ends every forward NAME's records name, whatever network.conf says by now, and removes the records. Returns what could not be ended (also in notes). */

@@ -11,6 +11,7 @@ import * as assert from 'uvu/assert';
 import { assertOneErrorLine, eventually, present, removeEverything } from '../support/kernel.js';
 import { BIN, isRoot, NODE, runProgram, skipReason, trySh, withTestNode, type Result } from '../support/netns-run.js';
 import { makeWorld, worldName, type World } from '../support/world.js';
+import { BINDER, RELAY } from '../../src/network/forwards.js';
 
 /** HTTP on TCP PORT and a UDP echo on PORT+1, on 127.0.0.1 and ::1, each answering "LABEL ADDRESS-IT-WAS-REACHED-ON". */
 const SERVICES = `
@@ -282,6 +283,32 @@ if (!isRoot) {
       assert.ok(await eventually(() => only(world.hostProcesses()), 5_000), `processes left in the host stand-in: ${world.hostProcesses().join(' ')} (the holder is ${holder.pid}): ${world.hostProcesses().map((pid) => trySh(`ps -o pid,user,args -p ${pid} | tail -1`).stdout.trim()).join('; ')}`);
       await stopped(holder);
     });
+  });
+
+  test('the relay carries TCP where systemd-socket-proxyd is missing: both ways of a connection, a refused target closes the client\'s, the relay goes on', async () => {
+    const host = `/run/netns/${world.host}`;
+    const target = await services(host, 'target', 6000);
+    // As netns-run starts it, minus the namespaces: perl binds 127.0.0.1:6100 and execs the relay as nobody.
+    const relay = (port: number, to: number) => spawn('nsenter', [`--net=${host}`, '--', 'perl', '-e', BINDER, 'tcp', '4', '127.0.0.1', String(port),
+      'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--', NODE, '-e', RELAY, 'tcp', '4', '127.0.0.1', String(to)], { stdio: 'ignore' });
+    const good = relay(6100, 6000);
+    const refused = relay(6101, 6999);
+    children.push(good, refused);
+    try {
+      assert.ok(await eventually(() => readFileSync(`/proc/${good.pid}/cmdline`, 'utf8').includes(RELAY) && readFileSync(`/proc/${refused.pid}/cmdline`, 'utf8').includes(RELAY), 10_000), 'the relays did not start');
+      // Listening already when perl execs: no wait for the relay's start-up.
+      const body = 'x'.repeat(100_000);
+      const got = await inHost('curl', ['-sS', '--max-time', '10', '--data-binary', body, 'http://127.0.0.1:6100/']);
+      assert.is(got.stdout.trim(), 'target 127.0.0.1', got.stderr);
+      const no = await inHost('curl', ['-sS', '--max-time', '5', 'http://127.0.0.1:6101/']);
+      assert.ok(no.code !== 0 && no.code !== 28, `curl through a relay to nothing: ${no.code} ${no.stdout}`);
+      assert.ok(alive(refused.pid!), 'the relay ended when its target refused');
+      assert.match(procStatus(refused.pid!), /^Uid:\s+65534\s/m);
+    } finally {
+      await stopped(good);
+      await stopped(refused);
+      await stopped(target);
+    }
   });
 
   test.run();

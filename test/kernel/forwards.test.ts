@@ -285,6 +285,27 @@ if (!isRoot) {
     });
   });
 
+  test('--ensure after an edit: the old forward ends, the new one runs; a file without forwards leaves none', async () => {
+    const one = '[Forward]\nDirection = in\nListen = 127.0.0.1:7100\nConnect = 127.0.0.1:7000\n';
+    await withName(one, async (name) => {
+      const host = `/run/netns/${world.host}`;
+      assert.is((await netnsRunInHost([name, '--', 'true'])).code, 0);
+      const [before] = await statusForwards(name);
+      assert.ok(before?.running, JSON.stringify(before));
+      writeFileSync(`/etc/netns-run/${name}/network.conf`, one.replace('7100', '7101'), { mode: 0o644 });
+      const ensured = await netnsRunInHost(['--ensure', name]);
+      assert.is(ensured.code, 0, ensured.stderr);
+      assert.ok(await eventually(() => !alive(before!.pid!), 5_000), 'the old forward still runs');
+      const after = await statusForwards(name);
+      assert.equal(after.map((f) => [f.forward, f.running]), [['in tcp 127.0.0.1:7101 -> 127.0.0.1:7000', true]]);
+      assert.is((await inHost('curl', ['-sS', '--max-time', '5', 'http://127.0.0.1:7100/'])).code, 7, 'the old port still listens');
+      writeFileSync(`/etc/netns-run/${name}/network.conf`, '# nothing forwarded\n', { mode: 0o644 });
+      assert.is((await netnsRunInHost(['--ensure', name])).code, 0);
+      assert.equal(await statusForwards(name), []);
+      assert.ok(await eventually(() => forwardProcesses(`/run/netns/${name}`).length === 0 && forwardProcesses(host).length === 0, 5_000), 'a forward outlived the edit');
+    });
+  });
+
   test('the relay carries TCP where systemd-socket-proxyd is missing: both ways of a connection, a refused target closes the client\'s, the relay goes on', async () => {
     const host = `/run/netns/${world.host}`;
     const target = await services(host, 'target', 6000);

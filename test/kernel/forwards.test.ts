@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { assertOneErrorLine, eventually, present, removeEverything } from '../support/kernel.js';
 import { BIN, isRoot, NODE, runProgram, skipReason, trySh, withTestNode, type Result } from '../support/netns-run.js';
 import { makeWorld, worldName, type World } from '../support/world.js';
-import { BINDER, RELAY } from '../../src/network/forwards.js';
+import { BINDER, RELAY, removeForwards } from '../../src/network/forwards.js';
 
 /** HTTP on TCP PORT and a UDP echo on PORT+1, on 127.0.0.1 and ::1, each answering "LABEL ADDRESS-IT-WAS-REACHED-ON". */
 const SERVICES = `
@@ -304,6 +304,34 @@ if (!isRoot) {
       assert.equal(await statusForwards(name), []);
       assert.ok(await eventually(() => forwardProcesses(`/run/netns/${name}`).length === 0 && forwardProcesses(host).length === 0, 5_000), 'a forward outlived the edit');
     });
+  });
+
+  test('--down after a crash cut a record short of its PID: the process is found by its tag and ended; one with another tag, or a reused PID, is left alone', async () => {
+    const state = `/tmp/nrf-crash-${process.pid}`;
+    const tag = 'a'.repeat(16);
+    const sleeper = (t: string) => spawn('sleep', ['60'], { env: { NETNS_RUN_FORWARD: t }, stdio: 'ignore' });
+    const cut = sleeper(tag);
+    const other = sleeper('b'.repeat(16));
+    const reused = sleeper('c'.repeat(16));
+    children.push(cut, other, reused);
+    try {
+      mkdirSync(`${state}/forwards`, { recursive: true });
+      const record = { direction: 'in', protocol: 'tcp', listen: { family: 4, address: '127.0.0.1', port: 1 }, connect: { family: 4, address: '127.0.0.1', port: 1 }, line: 1, program: '/bin/sleep' };
+      writeFileSync(`${state}/forwards/0.json`, JSON.stringify({ ...record, tag }));
+      // The PID of a live process, but another start time: the PID was reused.
+      writeFileSync(`${state}/forwards/1.json`, JSON.stringify({ ...record, tag: 'c'.repeat(16), pid: reused.pid, startTime: '1' }));
+      assert.ok(await eventually(() => readFileSync(`/proc/${cut.pid}/environ`, 'latin1').includes(tag), 5_000));
+      const notes: string[] = [];
+      removeForwards({ paths: { networkState: state } as never, notes });
+      assert.equal(notes, []);
+      assert.ok(await eventually(() => cut.exitCode !== null || cut.signalCode !== null, 5_000), 'the process of the cut record still runs');
+      assert.ok(alive(other.pid!), 'a process with another tag was ended');
+      assert.ok(alive(reused.pid!), 'a process whose PID a record names, but not its start time, was ended');
+      assert.not.ok(present(`${state}/forwards`), 'the records are left');
+    } finally {
+      for (const child of [cut, other, reused]) child.kill('SIGKILL');
+      rmSync(state, { recursive: true, force: true });
+    }
   });
 
   test('the relay carries TCP where systemd-socket-proxyd is missing: both ways of a connection, a refused target closes the client\'s, the relay goes on', async () => {

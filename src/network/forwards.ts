@@ -44,8 +44,9 @@ export const FORWARD_UID = 65534;
 
 /**
  * Run as root in the namespace to listen in: makes the socket (fd 3, not
- * closed on exec), then execs the rest of its arguments with LISTEN_FDS=1
- * and LISTEN_PID set, as systemd passes a socket. Its failure is one line
+ * closed on exec), closes every other descriptor above 2, then execs the
+ * rest of its arguments with LISTEN_FDS=1 and LISTEN_PID set, as systemd
+ * passes a socket. Its failure is one line
  * on stderr; the forward's own stderr is /dev/null.
  */
 export const BINDER = `
@@ -62,6 +63,9 @@ if ($proto eq 'tcp') { listen($s, 4096) or die "listen: $!\\n" }
 if (fileno($s) != 3) { POSIX::dup2(fileno($s), 3) or die "dup2: $!\\n" }
 $ENV{LISTEN_FDS} = 1; $ENV{LISTEN_PID} = $$;
 open(my $err, '>&', \\*STDERR) or die; open(STDERR, '>', '/dev/null') or die; open(STDOUT, '>', '/dev/null') or die;
+# Whatever netns-run was handed and did not mark close-on-exec (a caller's descriptor, the launcher's pipe) stays behind.
+opendir(my $dir, '/proc/self/fd') or die "/proc/self/fd: $!\\n"; my @fds = grep { /^[0-9]+$/ && $_ > 3 } readdir($dir); closedir($dir);
+for my $fd (@fds) { POSIX::close($fd) unless $fd == fileno($err) }
 exec { $cmd[0] } @cmd or do { print $err "cannot run $cmd[0]: $!\\n"; exit 126 };
 `;
 

@@ -5,7 +5,7 @@
 // daemon inside is reached on H's 127.0.0.1:9091 and [::1]:9091, a command
 // inside reaches H's services, by TCP and UDP, v4 and v6.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertOneErrorLine, eventually, present, removeEverything } from '../support/kernel.js';
@@ -81,6 +81,9 @@ Listen = [::1]:3129
 Connect = [::1]:3129
 `;
 
+/** A file the first use of NAME is handed open, as a caller's stray descriptor. */
+const LEAK = `/tmp/nrf-leak-${process.pid}`;
+
 interface StatusForward {
   forward: string;
   state: string;
@@ -134,6 +137,7 @@ if (!isRoot) {
     world = await makeWorld();
   });
   test.after(() => {
+    rmSync(LEAK, { force: true });
     for (const child of children) child.kill('SIGKILL');
     world?.close();
   });
@@ -189,7 +193,22 @@ if (!isRoot) {
     await withName(NETWORK_CONF, async (name) => {
       const host = `/run/netns/${world.host}`;
       const hostServices = await services(host, 'host', 3128);
-      const first = await netnsRunInHost([name, '--', 'sh', '-c', 'ls /sys/class/net']);
+      // First use with a descriptor of the caller's open (fd 200, not close-on-exec; Node marks only low ones): no forward may keep it.
+      const leak = LEAK;
+      const leakFd = openSync(leak, 'w');
+      let first: Result;
+      try {
+        first = await new Promise<Result>((resolve) => {
+          const child = spawn('nsenter', [`--net=${host}`, '--', BIN, name, '--', 'sh', '-c', 'ls /sys/class/net'], { env: withTestNode(), stdio: ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(197).fill('ignore'), leakFd] });
+          let stdout = '';
+          let stderr = '';
+          child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+          child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+          child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+        });
+      } finally {
+        closeSync(leakFd);
+      }
       assert.is(first.code, 0, first.stderr);
       assert.equal(first.stdout.trim().split('\n').sort(), ['lo', 'wg0'], 'the namespace has more than lo and its tunnel');
 
@@ -206,6 +225,8 @@ if (!isRoot) {
         assert.match(status, /^CapBnd:\s+0+$/m, forward.forward);
         assert.match(status, /^NoNewPrivs:\s+1$/m, forward.forward);
         assert.match(forward.program!, forward.forward.includes(' tcp ') ? /systemd-socket-proxyd$/ : /node$/);
+        const fds = readdirSync(`/proc/${forward.pid}/fd`).map((fd) => readlinkSync(`/proc/${forward.pid}/fd/${fd}`));
+        assert.not.ok(fds.includes(leak), `${forward.forward} kept the caller's descriptor: ${fds.join(' ')}`);
       }
       const inward = forwards.filter((f) => f.forward.startsWith('in ')).map((f) => f.pid!).sort();
       const outward = forwards.filter((f) => f.forward.startsWith('out ')).map((f) => f.pid!).sort();

@@ -6,6 +6,7 @@ import { describeTunnels, type NetworkReport } from '../network/report.js';
 import { describeLinks, type LinksReport } from '../network/links.js';
 import { loadNetworkConf } from '../network/network-conf.js';
 import { describeInside, type InsideReport } from '../network/inside-report.js';
+import { describeForwards, type ForwardReport } from '../network/forwards.js';
 
 /** What --list and --status say about one namespace; read-only, needs no root. */
 export interface NamespaceReport {
@@ -25,6 +26,8 @@ export interface NamespaceReport {
   readonly links: LinksReport;
   /** What network.conf's sysctl, ruleset, nscd and hooks made (root: the records are root's alone). */
   readonly inside?: InsideReport;
+  /** The [Forward]s of network.conf and those netns-run runs, with whether each one's process runs. */
+  readonly forwards: readonly ForwardReport[];
 }
 
 export function nameservers(resolvConf: string | undefined): string[] {
@@ -62,7 +65,17 @@ export function describeNamespace(paths: NamespacePaths, detail = false): Namesp
     ...(resolv.problem !== undefined ? { resolverProblem: resolv.problem } : {}),
     network: describeTunnels(paths, detail),
     links: describeLinks(paths, detail, loadNetworkConf),
+    forwards: describeForwards(paths, declaredForwards(paths)),
   };
   const inside = detail ? describeInside(paths) : undefined;
   return inside === undefined ? report : { ...report, inside };
+}
+
+/** The forwards network.conf declares; none where it cannot be read (a run would say why). */
+function declaredForwards(paths: NamespacePaths): NonNullable<ReturnType<typeof loadNetworkConf>>['forwards'] {
+  try {
+    return loadNetworkConf(paths)?.forwards ?? [];
+  } catch {
+    return [];
+  }
 }

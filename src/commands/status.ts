@@ -7,6 +7,7 @@ import { findTool, type ToolName } from '../tools.js';
 import { formatTunnel } from '../network/report.js';
 import { formatLink } from '../network/links.js';
 import { formatInside } from '../network/inside-report.js';
+import { formatForward } from '../network/forwards.js';
 import { describeNamespace, type NamespaceReport } from './report.js';
 
 const NEEDED_TOOLS: readonly ToolName[] = ['nsenter', 'setpriv', 'env', 'ip', 'mount', 'umount', 'unshare', 'flock', 'taskset', 'sh'];
@@ -97,6 +98,7 @@ export function formatStatus(s: StatusReport, paths: NamespacePaths): string {
     ...s.links.links.map((link) => ['link', formatLink(link)]),
     ...(s.links.natTable !== undefined ? [['nat', `table ${s.links.natTable} on the host`]] : []),
     ...(s.inside !== undefined ? formatInside(s.inside) : []),
+    ...s.forwards.map((forward) => ['forward', formatForward(forward)]),
     ['privilege', privilege],
     ['helpers', missingHelpers.length ? `missing: ${missingHelpers.join(', ')}` : 'all found'],
     ['usable', s.usable ? 'yes' : 'no'],

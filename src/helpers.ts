@@ -9,7 +9,7 @@
 
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { NetnsRunError, oneLine } from './errors.js';
-import { TRUSTED_PATH } from './tools.js';
+import { findTool, TRUSTED_PATH } from './tools.js';
 
 type ChildProcessModule = typeof import('node:child_process');
 
@@ -188,13 +188,24 @@ export async function waitForHelper(file: string, args: readonly string[], optio
 }
 
 /**
+ * Closes every descriptor above 2, then execs its arguments: a daemon must
+ * not keep what the caller left open (a pipe of their shell, a file of
+ * theirs) for as long as the namespace stands. Node cannot mark inherited
+ * descriptors close-on-exec, and sh cannot name one above 9; perl (Debian's
+ * perl-base is Essential) can do both.
+ */
+const CLOSE_INHERITED = 'use POSIX (); opendir(my $d, "/proc/self/fd") or die "/proc/self/fd: $!\\n"; my @fds = grep { /^[0-9]+$/ && $_ > 2 } readdir($d); closedir($d); POSIX::close($_) for @fds; exec { $ARGV[0] } @ARGV or die "$ARGV[0]: $!\\n"';
+
+/**
  * Starts a helper that outlives netns-run (wireguard-go): its own session,
  * no terminal, standard input from /dev/null, its output to the descriptor
- * given (or nowhere). Returns its PID; whoever records it ends it.
+ * given (or nowhere), and no other descriptor of netns-run's or its caller's.
+ * Returns its PID (perl execs the daemon, so it is the daemon's); whoever
+ * records it ends it.
  */
 export function startDaemon(file: string, args: readonly string[], options: { readonly env?: Readonly<Record<string, string>>; readonly output?: number } = {}): number {
   const out = options.output ?? 'ignore';
-  const child = childProcesses().spawn(file, [...args], {
+  const child = childProcesses().spawn(findTool('perl'), ['-e', CLOSE_INHERITED, file, ...args], {
     env: { ...(options.env ?? HELPER_ENV) },
     stdio: ['ignore', out, out],
     detached: true,

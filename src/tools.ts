@@ -1,14 +1,14 @@
-import { statSync, type Stats } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { mayExecute } from './access.js';
 import { NetnsRunError } from './errors.js';
-import { rootOnlyWritable } from './trust.js';
+import { chainTrusted, rootOnlyWritable } from './trust.js';
 
 // Helpers run as root, so they come from the system's own directories,
 // never from the caller's PATH, and only if root alone can change them.
 export const TRUSTED_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'prlimit' | 'nice' | 'sh' | 'cat' | 'getent' | 'sudo' | 'pkexec' | 'wg' | 'wireguard-go' | 'nft';
+export type ToolName = 'nsenter' | 'setpriv' | 'env' | 'ip' | 'mount' | 'umount' | 'unshare' | 'flock' | 'taskset' | 'prlimit' | 'nice' | 'sh' | 'cat' | 'getent' | 'sudo' | 'pkexec' | 'wg' | 'wireguard-go' | 'nft' | 'perl';
 
 const PACKAGES: Record<ToolName, string> = {
   nsenter: 'util-linux',
@@ -30,6 +30,7 @@ const PACKAGES: Record<ToolName, string> = {
   wg: 'wireguard-tools',
   'wireguard-go': 'wireguard-go',
   nft: 'nftables',
+  perl: 'perl-base',
 };
 
 /** Executable by this process, judged by the rule every command is judged by (access.ts), with our real ids. */
@@ -71,6 +72,27 @@ export function findOptionalTool(tool: ToolName): string | undefined {
     throw new NetnsRunError(`${path} can be changed by someone other than root, so netns-run will not run it as root; fix its owner and mode`);
   }
   return path;
+}
+
+/**
+ * A program outside TRUSTED_PATH at a fixed place (systemd-socket-proxyd
+ * lives in /usr/lib/systemd): the first candidate that is an executable
+ * file, after symlinks, that root alone can change, in directories root
+ * alone can change up to /. Undefined if none is.
+ */
+export function findProgramAt(candidates: readonly string[]): string | undefined {
+  for (const candidate of candidates) {
+    let real: string;
+    let st: Stats;
+    try {
+      real = realpathSync(candidate);
+      st = statSync(real);
+    } catch {
+      continue;
+    }
+    if (st.isFile() && executable(st) && rootOnlyWritable(st) && chainTrusted(dirname(real))) return real;
+  }
+  return undefined;
 }
 
 export type Tools = Record<ToolName, string>;

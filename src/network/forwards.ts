@@ -34,8 +34,8 @@ import { randomBytes } from 'node:crypto';
 import { NetnsRunError, oneLine } from '../errors.js';
 import { HELPER_ENV, startDaemon } from '../helpers.js';
 import type { NamespacePaths } from '../name.js';
-import { findTools } from '../tools.js';
-import { chainTrusted, rootOnlyWritable } from '../trust.js';
+import { findProgramAt, findTools } from '../tools.js';
+import { rootOnlyWritable } from '../trust.js';
 import type { NetworkSetup, NetworkTeardown } from './context.js';
 import { endpointText, forwardText, type Endpoint, type ForwardSpec } from './conf/forwards.js';
 
@@ -248,21 +248,8 @@ function stopForward(given: ForwardRecord): string[] {
 }
 
 /** A program root may run: a regular file only root can change, in directories only root can change. */
-function trustedProgram(candidates: readonly string[]): string | undefined {
-  for (const path of candidates) {
-    try {
-      const real = realpathSync(path);
-      const st = statSync(real);
-      if (st.isFile() && rootOnlyWritable(st) && (st.mode & 0o111) !== 0 && chainTrusted(real.slice(0, real.lastIndexOf('/')) || '/')) return real;
-    } catch {
-      // not there
-    }
-  }
-  return undefined;
-}
 
 const PROXYD = ['/usr/lib/systemd/systemd-socket-proxyd', '/lib/systemd/systemd-socket-proxyd'];
-const PERL = ['/usr/bin/perl', '/bin/perl'];
 
 /** What carries a forward of PROTOCOL: its argv after setpriv. */
 export function carrier(spec: Pick<ForwardSpec, 'protocol' | 'listen' | 'connect'>, proxyd: string | undefined, node: string): string[] {
@@ -385,9 +372,7 @@ export function makeForwards(setup: NetworkSetup): void {
   const { paths, conf, undo } = setup;
   removeForwards({ paths, notes: [] });
   if (conf.forwards.length === 0) return;
-  const perl = trustedProgram(PERL);
-  if (perl === undefined) throw new NetnsRunError(`${conf.file}: a [Forward] needs perl to make its socket, and there is none root may run; install the package perl-base`);
-  const tools: ForwardTools = { ...findTools(['nsenter', 'setpriv'] as const), perl, proxyd: trustedProgram(PROXYD) };
+  const tools: ForwardTools = { ...findTools(['nsenter', 'setpriv', 'perl'] as const), proxyd: findProgramAt(PROXYD) };
   // Shared with the other parts of network.conf: taken back only if this made it, and only if empty by then.
   if (lstatSync(paths.networkState, { throwIfNoEntry: false }) === undefined) {
     makeRootDir(paths.networkState);

@@ -187,6 +187,24 @@ if (!isRoot) {
     });
   });
 
+  test("wireguard-go keeps none of the caller's descriptors: a pipe or file the caller left open is not held for the namespace's life", async () => {
+    await withConfiguredName(world.clientConfig(), async (name) => {
+      const marker = `/tmp/nrw-fd-${process.pid}`;
+      try {
+        writeFileSync(marker, '');
+        // The caller's shell leaves a high descriptor open (no close-on-exec); Node itself marks the low ones close-on-exec, so only a high one tells.
+        const made = await runProgram('bash', ['-c', 'exec 251>>"$1"; shift; exec "$@"', 'sh', marker, 'nsenter', `--net=/run/netns/${world.host}`, '--', BIN, '--ensure', name], { env: withTestNode(), timeoutMs: 60_000 });
+        assertRanOk(made, '--ensure');
+        const daemons = world.hostProcesses();
+        assert.is(daemons.length, 1, 'one wireguard-go');
+        const held = readdirSync(`/proc/${daemons[0]}/fd`).map((fd) => { try { return readlinkSync(`/proc/${daemons[0]}/fd/${fd}`); } catch { return ''; } });
+        assert.not.ok(held.includes(marker), `wireguard-go holds the caller's descriptor: ${held.join(' ')}`);
+      } finally {
+        rmSync(marker, { force: true });
+      }
+    });
+  });
+
   test('--ensure after an edit brings the live tunnel to the file and says so; unchanged, it changes and says nothing', async () => {
     await withConfiguredName(world.clientConfig(), async (name) => {
       assertRanOk(await netnsRunInHost([name, '--', 'true']), 'first use');

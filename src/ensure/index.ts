@@ -1,9 +1,10 @@
 import type { NamespacePaths } from '../name.js';
 import { NetnsRunError } from '../errors.js';
 import { accessSync, constants } from 'node:fs';
-import { loadNetworkConfig, wireGuardFiles } from '../network/config.js';
+import { loadNetworkConfig } from '../network/config.js';
+import { readRecords, wireGuardFiles, wireGuardPaths } from '../network/files.js';
 import { renderResolvConf } from '../network/wg-quick.js';
-import { readRecords, reconcileTunnels, wireGuardPaths } from '../network/wireguard.js';
+import { reconcileTunnels } from '../network/wireguard.js';
 import { findTools, type Tools } from '../tools.js';
 import { inspect, keptElsewhere, namespaceId } from './inspect.js';
 import { lockStateDir } from './lock.js';

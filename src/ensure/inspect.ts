@@ -1,7 +1,6 @@
 import { lstatSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import type { NamespacePaths } from '../name.js';
-import { wireGuardFiles } from '../network/config.js';
-import { madeInterfaces } from '../network/wireguard.js';
+import { madeInterfaces, wireGuardFiles } from '../network/files.js';
 import type { NamespaceFacts } from './plan.js';
 
 /** statfs(2) f_type of the nsfs filesystem: what a bound /proc/PID/ns/* file shows. */

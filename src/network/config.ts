@@ -5,14 +5,10 @@
 // another file. Key files are read only if root alone can read or change
 // them, and every file is checked before anything is made.
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { NetnsRunError } from '../errors.js';
 import { CONFIG_DIR, type NamespacePaths } from '../name.js';
-import { checkDirectories, readTrusted } from '../trust.js';
-import { isInterfaceName, parseWgQuick, type Dns, type WireGuardSpec } from './wg-quick.js';
-
-/** Reserved for the namespace's other network settings (issue 14): never a WireGuard file. */
-export const NETWORK_CONF = 'network.conf';
+import { readTrusted } from '../trust.js';
+import { wireGuardFiles } from './files.js';
+import { parseWgQuick, type Dns, type WireGuardSpec } from './wg-quick.js';
 
 /** A wg-quick file is small; anything larger is not one. */
 const MAX_CONFIG_BYTES = 64 * 1024;
@@ -24,22 +20,6 @@ export interface NetworkSpec {
   readonly interfaces: readonly WireGuardSpec[];
   /** The DNS = lines of every interface, in that order. */
   readonly dns: Dns;
-}
-
-/** The interface names of the IFNAME.conf files in DIR, sorted; refuses a *.conf whose name is no interface name. A few stat calls and a readdir: cheap enough for the warm path. */
-export function wireGuardFiles(dir: string): string[] {
-  // /etc/netns-run as well: whoever can write it can swap NAME's directory.
-  if (checkDirectories([CONFIG_DIR, dir]) === 'missing') return [];
-  const names: string[] = [];
-  for (const entry of readdirSync(dir).sort()) {
-    if (!entry.endsWith('.conf') || entry === NETWORK_CONF) continue;
-    const ifname = entry.slice(0, -'.conf'.length);
-    if (!isInterfaceName(ifname)) {
-      throw new NetnsRunError(`${dir}/${entry}: the name before .conf must be an interface name (letters, digits, _ = + . -, at most 15 characters); rename it`);
-    }
-    names.push(ifname);
-  }
-  return names;
 }
 
 /** Reads and checks every WireGuard file of the namespace (its name already checked by checkName). */

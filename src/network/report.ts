@@ -6,9 +6,10 @@
 import { namespaceId } from '../ensure/inspect.js';
 import type { NamespacePaths } from '../name.js';
 import { cidrText, network, parseCidr } from './address.js';
-import { loadNetworkConfig, wireGuardFiles } from './config.js';
+import { loadNetworkConfig } from './config.js';
+import { madeInterfaces, readRecords, wireGuardFiles, wireGuardPaths } from './files.js';
 import type { WireGuardSpec } from './wg-quick.js';
-import { findTunnelTools, inspectTunnel, madeInterfaces, readRecords, wireGuardPaths, type TunnelFacts } from './wireguard.js';
+import { findTunnelTools, inspectTunnel, type TunnelFacts } from './wireguard.js';
 
 export interface TunnelReport {
   readonly interfaceName: string;

@@ -62,6 +62,34 @@ if (dir !== undefined && (cached === undefined || script.cachedDataRejected === 
 }
 
 const here = dirname(bundle);
-const importer = (specifier: string): Promise<unknown> => import(specifier.startsWith('./') ? pathToFileURL(join(here, specifier)).href : specifier);
-const module = { exports: {} };
+const module = { exports: {} as Record<string, unknown> };
+
+/**
+ * The set-up chunk (see scripts/bundle.mjs), compiled and run the first time
+ * one of its modules is asked for. It takes the modules the warm bundle
+ * already holds from the warm bundle's exports, through this require.
+ */
+let chunk: Record<string, unknown> | undefined;
+function setUpChunk(): Record<string, unknown> {
+  if (chunk !== undefined) return chunk;
+  const file = join(here, 'netns-run-setup.cjs');
+  const fd = openSync(file, constants.O_RDONLY);
+  let text: string;
+  try {
+    text = readWhole(fd, fstatSync(fd).size).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
+  const compiled = new Script(`(function (exports, require, module, __filename, __dirname, __netns_run_import) {${text}\n})`, { filename: file });
+  const own = { exports: {} as Record<string, unknown> };
+  const chunkRequire = Object.assign((id: string) => (id === './netns-run-main.cjs' ? module.exports : require(id)), require);
+  (compiled.runInThisContext() as (...args: unknown[]) => void).call(own.exports, own.exports, chunkRequire, own, file, here, importer);
+  chunk = own.exports;
+  return chunk;
+}
+
+function importer(specifier: string): Promise<unknown> {
+  if (specifier.startsWith('./netns-run-setup.cjs#')) return Promise.resolve(setUpChunk()[specifier.slice(specifier.indexOf('#') + 1)]);
+  return import(specifier.startsWith('./') ? pathToFileURL(join(here, specifier)).href : specifier);
+}
 (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, require, module, bundle, here, importer);

@@ -79,17 +79,18 @@ function tunnelsFact(paths: NamespacePaths, netnsId: string | undefined): Namesp
   return wanted.every((ifname) => made.has(ifname)) ? 'made' : 'missing';
 }
 
+/** Whether NAME's network namespace and kept mount namespace stand: all a report (--list, --status) needs of inspect(). */
+export function namespaceState(paths: NamespacePaths, netnsId = namespaceId(paths.netns)): Pick<NamespaceFacts, 'netns' | 'mntns'> {
+  const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
+  if (isNamespaceMount(paths.mntns)) return { netns, mntns: netnsId !== undefined && recordedFor(paths) === netnsId ? 'current' : 'stale' };
+  return { netns, mntns: exists(paths.mntns) ? 'stale' : 'missing' };
+}
+
 /** Reads the state of NAME. The warm path costs a handful of stat calls and two small reads. */
 export function inspect(paths: NamespacePaths): NamespaceFacts {
   const netnsId = namespaceId(paths.netns);
   const tunnels = tunnelsFact(paths, netnsId);
-  const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
-  let mntns: NamespaceFacts['mntns'];
-  if (isNamespaceMount(paths.mntns)) {
-    mntns = netnsId !== undefined && recordedFor(paths) === netnsId ? 'current' : 'stale';
-  } else {
-    mntns = exists(paths.mntns) ? 'stale' : 'missing';
-  }
+  const { netns, mntns } = namespaceState(paths, netnsId);
   const now = new Map(paths.covered.map(({ host }) => [host, hostIdentity(host)]));
   const hostFacts = { missingHostPaths: paths.covered.filter(({ host }) => now.get(host) === 'missing').map(({ key }) => key) };
   const resolvConf = exists(paths.resolvConf);

@@ -4,11 +4,19 @@
 // passes, no argument and no environment variable, can point netns-run at
 // another file. Key files are read only if root alone can read or change
 // them, and every file is checked before anything is made.
-import { createHash } from 'node:crypto';
 import { CONFIG_DIR, type NamespacePaths } from '../name.js';
 import { readTrusted } from '../trust.js';
 import { wireGuardFiles } from './files.js';
 import { parseWgQuick, type Dns, type WireGuardSpec } from './wg-quick.js';
+
+/**
+ * node:crypto is taken where a file is hashed, not when the module is
+ * loaded: it brings some 40 of Node's own modules, which --list and
+ * --status (in the set-up chunk too) have no use for.
+ */
+function crypto(): typeof import('node:crypto') {
+  return process.getBuiltinModule('node:crypto');
+}
 
 /** A wg-quick file is small; anything larger is not one. */
 const MAX_CONFIG_BYTES = 64 * 1024;
@@ -31,7 +39,7 @@ export function loadNetworkConfig(paths: Pick<NamespacePaths, 'configDir'>): Net
     const bytes = readTrusted(file, { readers: 'root', maxBytes: MAX_CONFIG_BYTES, directories: [CONFIG_DIR, dir] });
     if (bytes === undefined) continue; // removed since the listing
     // What --ensure compares with what it made (a digest of the file, not the key in it).
-    interfaces.push({ ...parseWgQuick(bytes.toString('utf8'), file, ifname), fingerprint: createHash('sha256').update(bytes).digest('hex') });
+    interfaces.push({ ...parseWgQuick(bytes.toString('utf8'), file, ifname), fingerprint: crypto().createHash('sha256').update(bytes).digest('hex') });
   }
   return {
     dir,

@@ -20,7 +20,6 @@
 // Keys reach wg(8) on its stdin only, and what wg prints is never quoted in
 // an error: it echoes a malformed key back.
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { NetnsRunError } from '../errors.js';
 import { describeFailure, failed, HELPER_ENV, helperSucceeds, runHelper, startDaemon, tryHelper } from '../helpers.js';
 import type { NamespacePaths } from '../name.js';
@@ -140,7 +139,8 @@ function isRecordedDaemon(record: MadeRecord, wireguardGo: string | undefined): 
 }
 
 function temporaryName(): string {
-  return `nrwg-${randomBytes(4).toString('hex')}`;
+  // node:crypto only here, where a tunnel is made (see config.ts).
+  return `nrwg-${process.getBuiltinModule('node:crypto').randomBytes(4).toString('hex')}`;
 }
 
 /** One line for a failed `wg setconf`, built without a word of wg's: it may have echoed a key. */

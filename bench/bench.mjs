@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // npm run bench: start-up cost of netns-run against baselines taken in the
-// same run, on this machine, and the targets of issue #6 judged from them.
+// same run, on this machine, and the targets of issues #6, #12 and #16
+// judged from them (the actions other than a run: --status, --ensure of an
+// existing namespace, --list, --down).
 // Not a test: it prints tables and exits 0 whatever the numbers say (it
 // fails only if something it runs fails). Run as root: it makes and removes
 // its own namespaces. netns-run is run the way users run it: bin/netns-run
@@ -208,7 +210,12 @@ async function bench(node) {
       { label: 'ip netns exec', argv: () => ['ip', 'netns', 'exec', name, 'true'] },
       { label: 'NixOS wrapper (shell, no pkexec)', argv: () => ['sh', '-c', 'exec nsenter --mount="$1" --net="$2" -S "$(id -u)" -G "$(id -g)" -- true', 'sh', mntns, netns] },
       { label: 'netns-run warm', argv: () => [BIN, name, '--', 'true'], env },
-      { label: 'netns-run cold', argv: (i) => [BIN, cold(i), '--', 'true'], env, after: (i) => down(cold(i)), warmup: false },
+      { label: 'netns-run cold', argv: (i) => [BIN, cold(i), '--', 'true'], env, warmup: false },
+      // What the cold row just made, taken down again.
+      { label: 'netns-run --down NAME', argv: (i) => [BIN, '--down', cold(i)], env, after: (i) => rmSync(`/etc/netns/${cold(i)}`, { recursive: true, force: true }), warmup: false },
+      { label: 'netns-run --status NAME', argv: () => [BIN, '--status', name], env },
+      { label: 'netns-run --ensure NAME (made)', argv: () => [BIN, '--ensure', name], env },
+      { label: 'netns-run --list', argv: () => [BIN, '--list'], env },
     ];
     if (sudoArgv) {
       rows.push({ label: 'sudo true', argv: () => [SUDO, '-n', 'true'] });
@@ -216,16 +223,25 @@ async function bench(node) {
     }
     const load = loadavg()[0];
     const results = measure(rows);
+    const listed = existsSync('/run/netns') ? readdirSync('/run/netns').length : 0;
     const by = Object.fromEntries(results.map((r) => [r.label, r.median]));
     const base = by['node -e 0'];
     const targets = {
       'netns-run warm': by['node -e 0'] + by['nsenter + setpriv (C floor)'] + 5,
       'netns-run cold': 2 * by['netns-run warm'],
+      'netns-run --down NAME': 1.5 * by['netns-run warm'],
+      'netns-run --status NAME': by['netns-run warm'] + 10,
+      'netns-run --ensure NAME (made)': by['netns-run warm'] + 10,
+      'netns-run --list': by['netns-run warm'] + 10,
       'sudo netns-run warm': by['netns-run warm'] + by['sudo true'] + 5,
     };
     const targetText = {
       'netns-run warm': 'node -e 0 + C floor + 5',
       'netns-run cold': '2 x warm',
+      'netns-run --down NAME': '1.5 x warm',
+      'netns-run --status NAME': 'warm + 10',
+      'netns-run --ensure NAME (made)': 'warm + 10',
+      'netns-run --list': `warm + 10; ${listed} namespaces listed`,
       'sudo netns-run warm': 'warm + sudo true + 5',
     };
     const pad = (s, n) => String(s).padEnd(n);
@@ -243,6 +259,8 @@ async function bench(node) {
     console.log(`netns-run's own cost, warm: ${(by['netns-run warm'] - by['node -e 0'] - by['nsenter + setpriv (C floor)']).toFixed(1)} ms over node -e 0 + the C floor (launcher shell and env(1) included)`);
     console.log(`cold / warm: ${(by['netns-run cold'] / by['netns-run warm']).toFixed(2)}`);
     if (sudoArgv) console.log(`through sudo, over warm + sudo true: ${(by['sudo netns-run warm'] - by['netns-run warm'] - by['sudo true']).toFixed(1)} ms`);
+    const over = (label) => `${(by[label] - by['netns-run warm']).toFixed(1)} ms`;
+    console.log(`over a warm run: --status ${over('netns-run --status NAME')}, --ensure ${over('netns-run --ensure NAME (made)')}, --list ${over('netns-run --list')}; --down / warm: ${(by['netns-run --down NAME'] / by['netns-run warm']).toFixed(2)}`);
 
     const tab = completionStartsNode();
     console.log(`completion (bash, TAB at NAME, options, --status NAME, after -u): ${tab === '' ? 'pass: no Node process started' : tab.startsWith('no bash') ? `not checked: ${tab}` : `FAIL: ${tab}`}`);

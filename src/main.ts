@@ -2,17 +2,16 @@
 // its command (src/commands/), to self-elevation when a plain user asks for
 // what needs root (elevate.ts), and turn whatever happened into how the
 // process ends. Nothing else decides that.
+//
+// Only a run is imported here: every other command, and self-elevation, is
+// taken with import(), which the bundle turns into its set-up chunk, so that
+// the warm path never loads them (docs/development.md).
 
 import { askerOf, mayHandOverEnvironment, plainUser, type Asker } from './authorise.js';
 import { currentIds, resolveCaller, type Caller } from './caller.js';
 import { parseCommandLine, type Request } from './cli.js';
-import { down } from './commands/down.js';
-import { ensure } from './commands/ensure.js';
-import { list } from './commands/list.js';
 import { run } from './commands/run.js';
-import { formatStatus, status, type SelfElevation } from './commands/status.js';
-import { dropIn } from './commands/unit.js';
-import { elevate, selfElevation } from './elevate.js';
+import type { SelfElevation } from './commands/status.js';
 import { EXIT_FAILURE, NetnsRunError, oneLine } from './errors.js';
 import { OK, type Launch } from './exec/launch.js';
 import type { Ending } from './exec/status.js';
@@ -55,6 +54,7 @@ async function dispatch(request: Action, args: readonly string[], launch: Launch
   if (PRIVILEGED.has(request.kind)) {
     if (process.geteuid!() !== 0) {
       if ('callerEnv' in request && request.callerEnv !== undefined) throw new NetnsRunError(`${CALLER_ENV_OPTION} is for netns-run's own self-elevation, as root; leave it out`);
+      const { elevate } = await import('./elevate.js');
       return elevate(request, args, launch);
     }
     const caller = resolveCaller(currentIds(), process.env);
@@ -65,30 +65,40 @@ async function dispatch(request: Action, args: readonly string[], launch: Launch
     switch (request.kind) {
       case 'run':
         return run(request, caller, restore, callerEnv, args, launch);
-      case 'ensure':
+      case 'ensure': {
+        const { ensure } = await import('./commands/ensure.js');
         await ensure(request, caller);
         return OK;
-      case 'down':
+      }
+      case 'down': {
+        const { down } = await import('./commands/down.js');
         await down(request, caller);
         return OK;
+      }
     }
   }
   switch (request.kind) {
-    case 'list':
+    case 'list': {
+      const { list } = await import('./commands/list.js');
       process.stdout.write(await list(request, await whoAsks()));
       return OK;
+    }
     case 'status': {
+      const { formatStatus, status } = await import('./commands/status.js');
       const paths = pathsFor(request.name);
       const asker = await whoAsks();
       // A plain user's real question is whether their run would work, and that run elevates itself.
-      const elevation: SelfElevation | undefined = asker.privilege === 'none' && asker.policyProblem === undefined ? await selfElevation(request.name) : undefined;
+      const elevation: SelfElevation | undefined =
+        asker.privilege === 'none' && asker.policyProblem === undefined ? await (await import('./elevate.js')).selfElevation(request.name) : undefined;
       const report = status(paths, asker, elevation);
       process.stdout.write(request.json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report, paths));
       return { kind: 'code', code: report.usable ? 0 : 1 };
     }
-    case 'unit':
+    case 'unit': {
+      const { dropIn } = await import('./commands/unit.js');
       process.stdout.write(dropIn(request.name));
       return OK;
+    }
     default:
       throw new Error(`no command for ${request.kind}`);
   }

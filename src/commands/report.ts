@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { inspect, madeByNetnsRun } from '../ensure/inspect.js';
+import { madeByNetnsRun, namespaceId, namespaceState } from '../ensure/inspect.js';
 import { readTrusted } from '../ensure/resolver.js';
 import type { NamespacePaths } from '../name.js';
+import { wireGuardFiles } from '../network/files.js';
 import { describeTunnels, type NetworkReport } from '../network/report.js';
 import { describeLinks, type LinksReport } from '../network/links.js';
 import { loadNetworkConf } from '../network/network-conf.js';
@@ -50,20 +51,30 @@ function trustedResolvConf(paths: NamespacePaths): { text?: string; problem?: st
   }
 }
 
-/** detail: what the kernel has for each tunnel too (root, --status); without it a report runs no helper. */
+/**
+ * detail: what the kernel has for each tunnel too (root, --status); without
+ * it a report runs no helper. --list calls this once a namespace: each fact
+ * is read once (the namespace's id, the resolver file), about a dozen
+ * system calls, and nothing the same for every namespace is read again.
+ */
 export function describeNamespace(paths: NamespacePaths, detail = false): NamespaceReport {
-  const facts = inspect(paths);
+  const id = namespaceId(paths.netns);
+  // Read first, and refused as a whole (a *.conf named like no interface), as inspect() does.
+  const files = wireGuardFiles(paths.configDir);
+  const { netns, mntns } = namespaceState(paths, id);
   const resolv = trustedResolvConf(paths);
+  // A file read (or refused) is there; one the trusted read found missing is not: no second look.
+  const resolvConf = resolv.text !== undefined || (resolv.problem !== undefined && existsSync(paths.resolvConf));
   const report: NamespaceReport = {
     name: paths.name,
-    netns: facts.netns,
-    madeByNetnsRun: madeByNetnsRun(paths),
-    mountNamespace: facts.mntns,
-    resolvConf: existsSync(paths.resolvConf) ? paths.resolvConf : '',
+    netns,
+    madeByNetnsRun: madeByNetnsRun(paths, id),
+    mountNamespace: mntns,
+    resolvConf: resolvConf ? paths.resolvConf : '',
     nameservers: nameservers(resolv.text),
     nsswitchConf: existsSync(paths.nsswitchConf) ? paths.nsswitchConf : '',
     ...(resolv.problem !== undefined ? { resolverProblem: resolv.problem } : {}),
-    network: describeTunnels(paths, detail),
+    network: describeTunnels(paths, detail, id, files),
     links: describeLinks(paths, detail, loadNetworkConf),
     forwards: describeForwards(paths, declaredForwards(paths)),
   };

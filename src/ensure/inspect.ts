@@ -1,7 +1,6 @@
 import { lstatSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import type { MadeCoverKey, NamespacePaths } from '../name.js';
-import { wireGuardFiles } from '../network/config.js';
-import { madeInterfaces } from '../network/wireguard.js';
+import { madeInterfaces, wireGuardFiles } from '../network/files.js';
 import type { NamespaceFacts } from './plan.js';
 
 /** statfs(2) f_type of the nsfs filesystem: what a bound /proc/PID/ns/* file shows. */
@@ -88,18 +87,19 @@ function networkConfFact(paths: NamespacePaths, netnsId: string | undefined): Na
   return appliedHere ? 'made' : 'missing';
 }
 
+/** Whether NAME's network namespace and kept mount namespace stand: all a report (--list, --status) needs of inspect(). */
+export function namespaceState(paths: NamespacePaths, netnsId = namespaceId(paths.netns)): Pick<NamespaceFacts, 'netns' | 'mntns'> {
+  const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
+  if (isNamespaceMount(paths.mntns)) return { netns, mntns: netnsId !== undefined && recordedFor(paths) === netnsId ? 'current' : 'stale' };
+  return { netns, mntns: exists(paths.mntns) ? 'stale' : 'missing' };
+}
+
 /** Reads the state of NAME. The warm path costs a handful of stat calls and two small reads. */
 export function inspect(paths: NamespacePaths): NamespaceFacts {
   const netnsId = namespaceId(paths.netns);
   const tunnels = tunnelsFact(paths, netnsId);
   const networkConf = networkConfFact(paths, netnsId);
-  const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
-  let mntns: NamespaceFacts['mntns'];
-  if (isNamespaceMount(paths.mntns)) {
-    mntns = netnsId !== undefined && recordedFor(paths) === netnsId ? 'current' : 'stale';
-  } else {
-    mntns = exists(paths.mntns) ? 'stale' : 'missing';
-  }
+  const { netns, mntns } = namespaceState(paths, netnsId);
   const now = new Map(paths.covered.map(({ host }) => [host, hostIdentity(host)]));
   const hostFacts = { missingHostPaths: paths.covered.filter(({ host, kind }) => kind !== 'optional-directory' && now.get(host) === 'missing').map(({ key }) => key as MadeCoverKey) };
   const resolvConf = exists(paths.resolvConf);

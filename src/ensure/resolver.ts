@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { defaultResolvConf, namespaceNsswitch } from '../defaults.js';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
-import { FROM_TUNNEL_HEADER } from '../network/wg-quick.js';
+import { FROM_TUNNEL_HEADER } from '../network/files.js';
 import { readTrusted as readTrustedFile } from '../trust.js';
 import type { Undo } from './undo.js';
 

@@ -4,15 +4,11 @@
 // passes, no argument and no environment variable, can point netns-run at
 // another file. Key files are read only if root alone can read or change
 // them, and every file is checked before anything is made.
-import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { NetnsRunError } from '../errors.js';
 import { CONFIG_DIR, type NamespacePaths } from '../name.js';
-import { checkDirectories, readTrusted } from '../trust.js';
-import { isInterfaceName, parseWgQuick, type Dns, type WireGuardSpec } from './wg-quick.js';
-
-/** Reserved for the namespace's other network settings (issue 14): never a WireGuard file. */
-export const NETWORK_CONF = 'network.conf';
+import { readTrusted } from '../trust.js';
+import { sha256 } from './digest.js';
+import { wireGuardFiles } from './files.js';
+import { parseWgQuick, type Dns, type WireGuardSpec } from './wg-quick.js';
 
 /** A wg-quick file is small; anything larger is not one. */
 const MAX_CONFIG_BYTES = 64 * 1024;
@@ -26,22 +22,6 @@ export interface NetworkSpec {
   readonly dns: Dns;
 }
 
-/** The interface names of the IFNAME.conf files in DIR, sorted; refuses a *.conf whose name is no interface name. A few stat calls and a readdir: cheap enough for the warm path. */
-export function wireGuardFiles(dir: string): string[] {
-  // /etc/netns-run as well: whoever can write it can swap NAME's directory.
-  if (checkDirectories([CONFIG_DIR, dir]) === 'missing') return [];
-  const names: string[] = [];
-  for (const entry of readdirSync(dir).sort()) {
-    if (!entry.endsWith('.conf') || entry === NETWORK_CONF) continue;
-    const ifname = entry.slice(0, -'.conf'.length);
-    if (!isInterfaceName(ifname)) {
-      throw new NetnsRunError(`${dir}/${entry}: the name before .conf must be an interface name (letters, digits, _ = + . -, at most 15 characters); rename it`);
-    }
-    names.push(ifname);
-  }
-  return names;
-}
-
 /** Reads and checks every WireGuard file of the namespace (its name already checked by checkName). */
 export function loadNetworkConfig(paths: Pick<NamespacePaths, 'configDir'>): NetworkSpec {
   const dir = paths.configDir;
@@ -51,7 +31,7 @@ export function loadNetworkConfig(paths: Pick<NamespacePaths, 'configDir'>): Net
     const bytes = readTrusted(file, { readers: 'root', maxBytes: MAX_CONFIG_BYTES, directories: [CONFIG_DIR, dir] });
     if (bytes === undefined) continue; // removed since the listing
     // What --ensure compares with what it made (a digest of the file, not the key in it).
-    interfaces.push({ ...parseWgQuick(bytes.toString('utf8'), file, ifname), fingerprint: createHash('sha256').update(bytes).digest('hex') });
+    interfaces.push({ ...parseWgQuick(bytes.toString('utf8'), file, ifname), fingerprint: sha256(bytes) });
   }
   return {
     dir,

@@ -30,7 +30,7 @@
 // as does TCP where systemd-socket-proxyd is not installed.
 
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './digest.js';
 import { NetnsRunError, oneLine } from '../errors.js';
 import { HELPER_ENV, startDaemon } from '../helpers.js';
 import type { NamespacePaths } from '../name.js';
@@ -300,7 +300,7 @@ interface Starting {
 function startForward(spec: ForwardSpec, index: number, paths: NamespacePaths, tools: ForwardTools, undo: NetworkSetup['undo']): Starting {
   const dir = forwardsDir(paths);
   const name = String(index);
-  const tag = randomBytes(8).toString('hex');
+  const tag = randomHex(8);
   const argv = carrier(spec, tools.proxyd, process.execPath);
   const program = realpathSync(argv[0]!);
   const base: ForwardRecord = { direction: spec.direction, protocol: spec.protocol, listen: spec.listen, connect: spec.connect, line: spec.line, tag, program };

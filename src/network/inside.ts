@@ -8,7 +8,7 @@
 // transaction that loads the new one, so the namespace is never without
 // its ruleset, and a second load never doubles a rule.
 
-import { createHash } from 'node:crypto';
+import { sha256 } from './digest.js';
 import { statSync } from 'node:fs';
 import { NetnsRunError, oneLine } from '../errors.js';
 import { failed, lastLine, runHelper, tryHelper } from '../helpers.js';
@@ -61,7 +61,7 @@ function sameNamespaceAsOurs(paths: NamespacePaths): boolean {
 export function withRuleset(conf: NetworkConf, paths: Pick<NamespacePaths, 'configDir'>): NetworkConf {
   if (conf.nftables === undefined) return conf;
   const bytes = readRuleset(paths, conf.nftables.file, `${conf.file}:${conf.nftables.line}`);
-  const fingerprint = createHash('sha256').update(conf.fingerprint).update('\0').update(bytes).digest('hex');
+  const fingerprint = sha256(conf.fingerprint, bytes);
   return { ...conf, fingerprint, nftables: { ...conf.nftables, bytes } };
 }
 

@@ -20,7 +20,7 @@
 // is touched only with HostIPv6Forwarding=yes.
 
 import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomHex, sha256 } from './digest.js';
 import { NetnsRunError } from '../errors.js';
 import { failed, helperSucceeds, runHelper, tryHelper } from '../helpers.js';
 import type { NamespacePaths } from '../name.js';
@@ -103,7 +103,7 @@ export function readLinksRecord(paths: Pick<NamespacePaths, 'networkState'>): Li
 
 /** The host end's name when PeerName= is not given: stable for NAME and the link, 15 characters, netns-run's prefix. */
 export function defaultPeerName(namespace: string, link: string): string {
-  return `nr${createHash('sha256').update(`${namespace}/${link}`).digest('hex').slice(0, 13)}`;
+  return `nr${sha256(`${namespace}/${link}`).slice(0, 13)}`;
 }
 
 export function peerNameOf(namespace: string, spec: VethSpec): string {
@@ -330,7 +330,7 @@ function makeVethToNamespace(spec: VethSpec, namespace: string, ip: string, wher
 
 function makeMacvlan(spec: MacvlanSpec, namespace: string, ip: string, where: string, record: LinksRecord, save: Save, undo: Rollback): void {
   if (!exists(ip, [], spec.parent)) throw new NetnsRunError(`the host has no interface ${spec.parent} (Parent= of the ${where})`);
-  const tmp = `nrlm-${randomBytes(4).toString('hex')}`;
+  const tmp = `nrlm-${randomHex(4)}`;
   save({ ...record, links: [...record.links, { kind: 'macvlan', name: spec.name, temporary: tmp }] });
   runHelper(ip, ['link', 'add', tmp, 'link', spec.parent, 'type', 'macvlan', 'mode', spec.mode], `making macvlan ${spec.name} on ${spec.parent} (${where})`);
   undo.push(`delete ${tmp}`, () => helperSucceeds(ip, ['link', 'delete', 'dev', tmp]));

@@ -3,7 +3,7 @@
 // forwards), documented key by key in netns-run.conf(5). Read whole and
 // checked before anything is made, so a bad file makes nothing.
 
-import { createHash } from 'node:crypto';
+import { sha256 } from './digest.js';
 import { CONFIG_DIR, type NamespacePaths } from '../name.js';
 import { readTrusted } from '../trust.js';
 import { configError, readIni } from './ini.js';
@@ -42,5 +42,5 @@ export function loadNetworkConf(paths: Pick<NamespacePaths, 'configDir' | 'netwo
   const bytes = readTrusted(paths.networkConf, { readers: 'any', maxBytes: MAX_BYTES, directories: [CONFIG_DIR, paths.configDir] });
   if (bytes === undefined) return undefined;
   // The ruleset is part of what was applied: an edit of it alone is one --ensure must apply.
-  return withRuleset(parseNetworkConf(bytes.toString('utf8'), paths.networkConf, createHash('sha256').update(bytes).digest('hex')), paths);
+  return withRuleset(parseNetworkConf(bytes.toString('utf8'), paths.networkConf, sha256(bytes)), paths);
 }

@@ -6,9 +6,10 @@
 import { namespaceId } from '../ensure/inspect.js';
 import type { NamespacePaths } from '../name.js';
 import { cidrText, network, parseCidr } from './address.js';
-import { loadNetworkConfig, wireGuardFiles } from './config.js';
+import { loadNetworkConfig } from './config.js';
+import { madeInterfaces, wireGuardFiles } from './files.js';
 import type { WireGuardSpec } from './wg-quick.js';
-import { findTunnelTools, inspectTunnel, madeInterfaces, readRecords, wireGuardPaths, type TunnelFacts } from './wireguard.js';
+import { findTunnelTools, inspectTunnel, type TunnelFacts } from './wireguard.js';
 
 export interface TunnelReport {
   readonly interfaceName: string;
@@ -74,16 +75,15 @@ export function differences(spec: WireGuardSpec, live: TunnelFacts): string[] {
  * root): names and whether they stand, from netns-run's own records, no
  * helper run. With detail: what the kernel has, and how it compares.
  */
-export function describeTunnels(paths: NamespacePaths, detail: boolean): NetworkReport {
-  let asked: string[];
+export function describeTunnels(paths: NamespacePaths, detail: boolean, id = namespaceId(paths.netns), files?: readonly string[]): NetworkReport {
+  let asked: readonly string[];
   try {
-    asked = wireGuardFiles(paths.configDir);
+    asked = files ?? wireGuardFiles(paths.configDir);
   } catch (error) {
     return { configDir: paths.configDir, tunnels: [], problem: (error as Error).message };
   }
-  const id = namespaceId(paths.netns);
   const made = id === undefined ? new Set<string>() : madeInterfaces(paths, id);
-  const names = [...new Set([...asked, ...readRecords(wireGuardPaths(paths)).map((record) => record.interfaceName).filter((ifname) => made.has(ifname))])].sort();
+  const names = [...new Set([...asked, ...made])].sort();
   const tunnels: TunnelReport[] = names.map((ifname) => ({ interfaceName: ifname, file: `${paths.configDir}/${ifname}.conf`, state: made.has(ifname) ? 'made' : 'missing' }));
   if (!detail || id === undefined || tunnels.length === 0) return { configDir: paths.configDir, tunnels };
   try {

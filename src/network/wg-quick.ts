@@ -8,14 +8,9 @@
 // a private key, or one pasted into the wrong place.
 import { NetnsRunError } from '../errors.js';
 import { cidrText, isHostName, network, parseAddress, parseCidr, addressText, type Cidr, type Family } from './address.js';
+import { FROM_TUNNEL_HEADER, isInterfaceName } from './files.js';
 import { Secret } from './secret.js';
 
-/** What wg-quick accepts as an interface name, minus a leading '-' (it would read as an option). */
-export const INTERFACE_NAME_PATTERN = /^[A-Za-z0-9_=+.][A-Za-z0-9_=+.-]{0,14}$/;
-
-export function isInterfaceName(name: string): boolean {
-  return INTERFACE_NAME_PATTERN.test(name) && name !== '.' && name !== '..';
-}
 
 export interface Endpoint {
   /** A literal address (canonical text) or a host name, resolved by wg(8) outside the namespace. */
@@ -367,9 +362,6 @@ export function routes(spec: WireGuardSpec): Cidr[] {
 }
 
 /** resolv.conf for DNS = ...: undefined when the file names no servers (the namespace keeps its default). */
-/** What netns-run writes from a tunnel's DNS = begins with this; an administrator's own file does not. */
-export const FROM_TUNNEL_HEADER = '# Made by netns-run from DNS = in ';
-
 export function renderResolvConf(dns: Dns, source: string): string | undefined {
   if (dns.servers.length === 0) return undefined;
   const out = [`${FROM_TUNNEL_HEADER}${source}`, ...dns.servers.map((server) => `nameserver ${server}`)];

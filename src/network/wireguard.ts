@@ -20,13 +20,14 @@
 // Keys reach wg(8) on its stdin only, and what wg prints is never quoted in
 // an error: it echoes a malformed key back.
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { NetnsRunError } from '../errors.js';
 import { describeFailure, failed, HELPER_ENV, helperSucceeds, runHelper, startDaemon, tryHelper } from '../helpers.js';
 import type { NamespacePaths } from '../name.js';
 import { findOptionalTool, findTools, type Tools } from '../tools.js';
 import { cidrText } from './address.js';
-import { isInterfaceName, renderSetconf, routes, type WireGuardSpec } from './wg-quick.js';
+import { randomHex } from './digest.js';
+import { madeInterfaces, readRecords, recordPath, TEMPORARY_NAME, wireGuardPaths, type MadeRecord, type WireGuardPaths } from './files.js';
+import { renderSetconf, routes, type WireGuardSpec } from './wg-quick.js';
 
 export type TunnelTools = Pick<Tools, 'ip' | 'wg' | 'nsenter' | 'unshare' | 'mount' | 'sh' | 'cat'>;
 
@@ -36,18 +37,6 @@ export type Backend = { readonly kind: 'kernel' } | { readonly kind: 'userspace'
 /** The part of Undo that making a tunnel needs: actions to take back, newest first, synchronous. */
 export interface Rollback {
   push(what: string, action: () => void): void;
-}
-
-/** Where WireGuard state of NAME lives (inside its state directory, so --down and the lock cover it). */
-export interface WireGuardPaths {
-  /** Bound at /var/run/wireguard for `wg`: IFNAME.sock symlinks, and IFNAME.made records. */
-  readonly view: string;
-  /** Bound at /var/run/wireguard for each wireguard-go of NAME: the real TMP.sock sockets. */
-  readonly sockets: string;
-}
-
-export function wireGuardPaths(paths: NamespacePaths): WireGuardPaths {
-  return { view: `${paths.stateDir}/wireguard`, sockets: `${paths.stateDir}/wireguard-go` };
 }
 
 /** wireguard-go and wg(8) know only this directory. */
@@ -74,27 +63,6 @@ export function chooseBackend(tools: Pick<TunnelTools, 'ip' | 'unshare'>): Backe
   return { kind: 'userspace', wireguardGo };
 }
 
-/** What netns-run made for one interface, so that --down and repair remove exactly that. */
-export interface MadeRecord {
-  readonly kind: 'kernel' | 'userspace';
-  readonly interfaceName: string;
-  /** The name it was made under in the host. */
-  readonly temporaryName: string;
-  /** wireguard-go's PID and start time (/proc/PID/stat field 22): a PID alone may be reused. */
-  readonly pid?: number;
-  readonly startTime?: string;
-  /** The network namespace it was made in (inspect.ts's namespaceId): a recreated one has none of it. */
-  readonly netnsId?: string;
-  /** Written once the interface is up inside: a record without it is what a crash left. */
-  readonly complete?: boolean;
-  /** The digest of the file it was made from. */
-  readonly fingerprint?: string;
-}
-
-function recordPath(wg: WireGuardPaths, ifname: string): string {
-  return `${wg.view}/${ifname}.made`;
-}
-
 /** Replaced whole (a new file renamed over the old): a SIGKILL leaves the old record or the new one, never an empty one. */
 function writeRecord(wg: WireGuardPaths, record: MadeRecord): void {
   const path = recordPath(wg, record.interfaceName);
@@ -105,28 +73,6 @@ function writeRecord(wg: WireGuardPaths, record: MadeRecord): void {
     closeSync(fd);
   }
   renameSync(`${path}.new`, path);
-}
-
-export function readRecords(wg: WireGuardPaths): MadeRecord[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(wg.view);
-  } catch {
-    return [];
-  }
-  const records: MadeRecord[] = [];
-  for (const entry of entries.filter((e) => e.endsWith('.made')).sort()) {
-    try {
-      const parsed = JSON.parse(readFileSync(`${wg.view}/${entry}`, 'utf8')) as MadeRecord;
-      // Its names become paths and ip arguments: only the shapes netns-run writes.
-      if (typeof parsed.interfaceName === 'string' && isInterfaceName(parsed.interfaceName) && typeof parsed.temporaryName === 'string' && TEMPORARY_NAME.test(parsed.temporaryName)) {
-        records.push(parsed);
-      }
-    } catch {
-      // A record cut short by a crash: what it named is found by the temporary name's pattern on repair.
-    }
-  }
-  return records;
 }
 
 function makePrivateDir(path: string): void {
@@ -193,11 +139,8 @@ function isRecordedDaemon(record: MadeRecord, wireguardGo: string | undefined): 
   }
 }
 
-/** Random, so that no host interface (wg0 or another netns-run's) is ever touched; at most 15 characters. */
-const TEMPORARY_NAME = /^nrwg-[0-9a-f]{8}$/;
-
 function temporaryName(): string {
-  return `nrwg-${randomBytes(4).toString('hex')}`;
+  return `nrwg-${randomHex(4)}`;
 }
 
 /** One line for a failed `wg setconf`, built without a word of wg's: it may have echoed a key. */
@@ -320,11 +263,6 @@ export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: 
   const done: MadeRecord = { ...record, ...(netnsId !== undefined ? { netnsId } : {}), complete: true };
   writeRecord(wg, done);
   return done;
-}
-
-/** Which of NAME's interfaces (by name) stand made in the namespace whose id is NETNSID: complete records for that very namespace. */
-export function madeInterfaces(paths: NamespacePaths, netnsId: string): Set<string> {
-  return new Set(readRecords(wireGuardPaths(paths)).filter((r) => r.complete === true && r.netnsId === netnsId).map((r) => r.interfaceName));
 }
 
 /**

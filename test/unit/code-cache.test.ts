@@ -145,6 +145,17 @@ test('the cache is named by the Node and by the bundle file\'s identity', () => 
       chmodSync(file, 0o666);
       assert.equal(run(warm), expected, 'with an untrusted cache');
       assert.is(statSync(file).mode & 0o077, 0, 'the untrusted cache is still there');
+      // The set-up chunk has a cache of its own, made by a run that loaded it, under the same rules.
+      const chunkFile = join(CACHE_DIR, cacheName(statSync(join(root, 'dist', 'netns-run-setup.cjs'), { bigint: true })));
+      rmSync(chunkFile, { force: true });
+      const status = run(['--status', name]);
+      assert.is(status.status, 0, status.stderr);
+      assert.ok(existsSync(chunkFile), `--status made no cache of the set-up chunk at ${chunkFile}`);
+      assert.is(statSync(chunkFile).uid, 0);
+      assert.is(statSync(chunkFile).mode & 0o077, 0);
+      assert.equal(run(['--status', name]), status, 'with the chunk\'s cache');
+      writeFileSync(chunkFile, Buffer.alloc(4096, 7), { mode: 0o600 });
+      assert.equal(run(['--status', name]), status, 'with a refused chunk cache');
     } finally {
       spawnSync(bin, ['--down', name], { env, stdio: 'ignore' });
       rmSync(`/etc/netns/${name}`, { recursive: true, force: true });

@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert';
 import { NetnsRunError } from '../../src/errors.js';
 import { cidrText, network, parseCidr } from '../../src/network/address.js';
 import { Secret } from '../../src/network/secret.js';
-import { isInterfaceName, parseWgQuick, renderResolvConf, renderSetconf, routes } from '../../src/network/wg-quick.js';
+import { isInterfaceName } from '../../src/network/files.js';
+import { parseWgQuick, renderResolvConf, renderSetconf, routes } from '../../src/network/wg-quick.js';
 import { IVPN, KEYS, MESSY, MULLVAD, PROTON } from '../support/wg-samples.js';
 
 const FILE = '/etc/netns-run/wg/wg0.conf';

@@ -5,7 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { pathsFor } from '../../src/name.js';
 import { parseWgQuick } from '../../src/network/wg-quick.js';
-import { insideCommands, parseDump, wgArgsInside, wireGuardPaths } from '../../src/network/wireguard.js';
+import { wireGuardPaths } from '../../src/network/files.js';
+import { insideCommands, parseDump, wgArgsInside } from '../../src/network/wireguard.js';
 import { KEYS, MESSY, MULLVAD } from '../support/wg-samples.js';
 
 const DUMP = [

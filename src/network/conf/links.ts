@@ -6,7 +6,7 @@
 
 import type { Cidr, Family } from '../address.js';
 import { configError, knownKeys, parseAddressValue, parseBoolean, parseChoice, parseCidrValue, parseNumber, sectionValues, type IniEntry, type IniSection } from '../ini.js';
-import { isInterfaceName } from '../wg-quick.js';
+import { isInterfaceName } from '../files.js';
 import type { Draft, SectionParser } from './draft.js';
 
 export interface Gateway {

@@ -25,6 +25,7 @@ import { NetnsRunError } from '../errors.js';
 import { describeFailure, failed, HELPER_ENV, helperSucceeds, runHelper, startDaemon, tryHelper } from '../helpers.js';
 import type { NamespacePaths } from '../name.js';
 import { findOptionalTool, findTools, type Tools } from '../tools.js';
+import { makePrivateDir } from '../trust.js';
 import { cidrText } from './address.js';
 import { isInterfaceName, renderSetconf, routes, type WireGuardSpec } from './wg-quick.js';
 
@@ -127,16 +128,6 @@ export function readRecords(wg: WireGuardPaths): MadeRecord[] {
     }
   }
   return records;
-}
-
-function makePrivateDir(path: string): void {
-  try {
-    mkdirSync(path, { mode: 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NetnsRunError(`cannot create ${path}: ${(error as NodeJS.ErrnoException).code}`);
-  }
-  const st = lstatSync(path);
-  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o077) !== 0) throw new NetnsRunError(`${path} is not a directory only root can use; remove it and try again`);
 }
 
 function sleepMs(ms: number): void {

@@ -1,13 +1,13 @@
 // The one rule for "may root trust this file" (src/trust.ts): pure judgements
 // on what stat says, then readTrusted on real files (as root, which alone can
 // make a file owned by root; counted as skipped otherwise).
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NetnsRunError } from '../../src/errors.js';
-import { directoryProblem, fileProblem, readTrusted, rootOnlyWritable } from '../../src/trust.js';
+import { directoryProblem, fileProblem, makePrivateDir, readTrusted, rootOnlyWritable } from '../../src/trust.js';
 
 const file = (mode: number, uid = 0, size = 10) => ({ mode, uid, size, isFile: () => (mode & 0o170000) === 0o100000 });
 const dir = (mode: number, uid = 0) => ({ mode, uid, isDirectory: () => (mode & 0o170000) === 0o040000 });
@@ -78,6 +78,35 @@ if (!isRoot) {
       mkdirSync(join(base, 'sub'));
       chmodSync(base, 0o775);
       assert.throws(() => readTrusted(good, rule), (e: Error) => e.message.startsWith(`${base} must be a directory owned by root`));
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  test('makePrivateDir: makes a 0700 directory of root\'s, takes one, refuses one others may enter, one not root\'s, a symlink, a file', () => {
+    const base = mkdtempSync(join(tmpdir(), 'nrm-private-'));
+    try {
+      chmodSync(base, 0o755);
+      const made = join(base, 'made');
+      makePrivateDir(made);
+      const st = lstatSync(made);
+      assert.ok(st.isDirectory() && st.uid === 0 && (st.mode & 0o777) === 0o700, `made ${(st.mode & 0o777).toString(8)} uid ${st.uid}`);
+      makePrivateDir(made);
+      const refused = (path: string, what: string) =>
+        assert.throws(() => makePrivateDir(path), (e: Error) => e instanceof NetnsRunError && e.message === `${path} is not a directory only root can use; remove it and try again`, what);
+      for (const [what, mode, uid] of [['0755', 0o755, 0], ['0710', 0o710, 0], ['0701', 0o701, 0], ['0770', 0o770, 0], ['owned by nobody, 0700', 0o700, 65534]] as const) {
+        const path = join(base, `pre-${mode.toString(8)}-${uid}`);
+        mkdirSync(path);
+        chmodSync(path, mode);
+        chownSync(path, uid, uid);
+        refused(path, what);
+      }
+      const target = join(base, 'target');
+      mkdirSync(target, { mode: 0o700 });
+      symlinkSync(target, join(base, 'link'));
+      refused(join(base, 'link'), 'a symlink to a good directory');
+      writeFileSync(join(base, 'file'), '', { mode: 0o600 });
+      refused(join(base, 'file'), 'a file');
     } finally {
       rmSync(base, { recursive: true, force: true });
     }

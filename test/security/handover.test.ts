@@ -14,6 +14,7 @@ import { nothingGained } from '../support/attack-checks.js';
 import { removeEverything } from '../support/kernel.js';
 import { BIN, NODE_DIR, skipReason, uniqueName } from '../support/netns-run.js';
 import { describe, sandbox } from '../support/sandbox.js';
+import { skip } from '../support/skip.js';
 
 let SHARED = '';
 
@@ -134,13 +135,11 @@ suite.attack('pkexec that cannot get authority (no polkit daemon here) ends as o
     const as = `runuser -u "$U" -- /usr/bin/env -i PATH=${NODE_DIR}:/usr/bin:/bin HOME="${a.home}"`;
     const result = await withPolicy(a, "'elevate pkexec'", `command -v pkexec >/dev/null || { section none; exit 0; }\nsection run; cd /; ${as} "$BIN" "$NAME" -- true 2>"$SANDBOX/err"; echo "rc=$?"; cat "$SANDBOX/err"`);
     if (result.sections.none !== undefined) {
-      skipReason('pkexec is not installed: its failure translation was not tried');
-      return;
+      skip('pkexec is not installed: its failure translation was not tried');
     }
     const out = result.sections.run ?? '';
     if (/^rc=0$/m.test(out)) {
-      skipReason('pkexec let the user through here (polkit running with a rule): its failure translation was not tried');
-      return;
+      skip('pkexec let the user through here (polkit running with a rule): its failure translation was not tried');
     }
     const [rc, ...stderr] = out.trimEnd().split('\n');
     assert.is(rc, 'rc=125', `${describe(result)} ${out}`);

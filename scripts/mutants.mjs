@@ -11,6 +11,17 @@
 //   tests   test files that must kill it (at least one must fail)
 //   node    'execve': run the tests with netns-run started by a Node that
 //           has process.execve (from NETNS_RUN_TEST_NODES), as CI does
+//
+// Adding one (each new defence in SECURITY.md gets at least one, e.g. those
+// of network.conf: veth, NAT, sysctl, nftables, hooks, forwards): pick the
+// smallest change in src/ that removes or weakens the defence and still
+// builds; make `search` exact and unique; name in `tests` the test files
+// that prove the defence (compiled names, under dist/test/); then run
+// `npm run mutate -- ID` (as root; NETNS_RUN_TEST_NODES for execve ones).
+// It must say "killed". If it survives, the test is missing: write one that
+// fails when the defence is gone, never weaken the mutant to fit the tests.
+// A defence no deterministic test can reach (a second check of the same
+// thing, against a race) gets no mutant; say so in a comment instead.
 export default [
   {
     id: 'helper-root-only',
@@ -212,6 +223,65 @@ export default [
     search: 'if (checkDirectories([CONFIG_DIR, dir]) === \'missing\') return [];',
     replace: 'if ((void checkDirectories, !process.getBuiltinModule(\'node:fs\').existsSync(dir))) return [];',
     tests: ['kernel/wg-config.test.js'],
+  },
+  {
+    id: 'key-file-owner',
+    defence: 'WireGuard files: owned by root (the one rule of trust.ts, for files only root may read)',
+    file: 'src/trust.ts',
+    search: String.raw`if (!rootOnlyWritable(st)) return 'must be owned`,
+    replace: String.raw`if (!rootOnlyWritable(rule.readers === 'root' ? { uid: 0, mode: st.mode } : st)) return 'must be owned`,
+    tests: ['kernel/wg-config.test.js', 'unit/trust.test.js'],
+  },
+  {
+    id: 'config-root-directory-trust',
+    defence: 'WireGuard files: the directory chain, /etc/netns-run itself writable by root alone',
+    file: 'src/network/config.ts',
+    search: 'if (checkDirectories([CONFIG_DIR, dir]) === \'missing\') return [];',
+    replace: 'if (checkDirectories([dir]) === \'missing\') return [];',
+    tests: ['kernel/wg-config.test.js'],
+  },
+  // Not mutated: readTrusted's own check of the same directories in
+  // loadNetworkConfig, a second look against a swap between listing and
+  // reading, which no deterministic test can tell from the first.
+  {
+    id: 'wg-private-dir',
+    defence: "WireGuard state: sockets and records in a directory root alone may enter",
+    file: 'src/trust.ts',
+    search: String.raw`if (directoryProblem(st) !== undefined || (st.mode & 0o077) !== 0) throw`,
+    replace: String.raw`if (!st.isDirectory()) throw`,
+    tests: ['unit/trust.test.js'],
+  },
+  {
+    id: 'secret-hidden',
+    defence: 'A key never in a log or --json output: a Secret prints as (secret)',
+    file: 'src/network/secret.ts',
+    search: 'toJSON(): string {\n    return HIDDEN;',
+    replace: 'toJSON(): string {\n    return this.#value;',
+    tests: ['unit/wg-quick.test.js'],
+  },
+  {
+    id: 'key-not-in-errors',
+    defence: 'A key never in an error message: file:line and the key\'s name only',
+    file: 'src/network/wg-quick.ts',
+    search: String.raw`if (!isKey(value)) r.fail(n, 'PrivateKey is not a WireGuard key`,
+    replace: 'if (!isKey(value)) r.fail(n, `PrivateKey ${value} is not a WireGuard key`',
+    tests: ['unit/wg-quick.test.js', 'kernel/wg-config.test.js'],
+  },
+  {
+    id: 'dump-key-dropped',
+    defence: "wg show dump: the private key dropped as it is read",
+    file: 'src/network/wireguard.ts',
+    search: String.raw`const own = (head ?? '').split('\t').slice(1);`,
+    replace: String.raw`const own = (head ?? '').split('\t').slice(0);`,
+    tests: ['unit/wireguard.test.js'],
+  },
+  {
+    id: 'hooks-refused',
+    defence: "WireGuard files run nothing: wg-quick's PreUp/PostUp/PreDown/PostDown refused",
+    file: 'src/network/wg-quick.ts',
+    search: 'if (HOOKS.has(key)) {',
+    replace: 'if (HOOKS.has(key)) break; {',
+    tests: ['unit/wg-quick.test.js'],
   },
   {
     id: 'keys-on-stdin',

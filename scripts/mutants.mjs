@@ -121,6 +121,22 @@ export default [
     tests: ['unit/code-cache.test.js'],
   },
   {
+    id: 'code-cache-directory-chain',
+    defence: 'The code cache: its directory and every one above it root\'s alone, no symlink',
+    file: 'src/code-cache.ts',
+    search: String.raw`if (lstatSync(dir, { throwIfNoEntry: false }) !== undefined) return trustedDirectory(dir) ? dir : undefined;`,
+    replace: String.raw`if (lstatSync(dir, { throwIfNoEntry: false }) !== undefined) return dir;`,
+    tests: ['unit/code-cache.test.js'],
+  },
+  {
+    id: 'code-cache-no-symlink',
+    defence: 'The code cache: the file opened without following a symlink',
+    file: 'src/code-cache.ts',
+    search: String.raw`fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);`,
+    replace: String.raw`fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NONBLOCK);`,
+    tests: ['unit/code-cache.test.js'],
+  },
+  {
     id: 'code-cache-root-only',
     defence: 'The code cache: used only by a process that is root in every id (never setuid)',
     file: 'src/code-cache.ts',
@@ -264,7 +280,7 @@ export default [
     defence: 'A key never in an error message: file:line and the key\'s name only',
     file: 'src/network/wg-quick.ts',
     search: String.raw`if (!isKey(value)) r.fail(n, 'PrivateKey is not a WireGuard key`,
-    replace: 'if (!isKey(value)) r.fail(n, `PrivateKey ${value} is not a WireGuard key`',
+    replace: String.raw`if (!isKey(value)) r.fail(n, 'PrivateKey ' + value + ' is not a WireGuard key`,
     tests: ['unit/wg-quick.test.js', 'kernel/wg-config.test.js'],
   },
   {

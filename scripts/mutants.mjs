@@ -69,7 +69,7 @@ export default [
     defence: 'Policy: the directory it is in root-owned too',
     file: 'src/policy.ts',
     search: String.raw`directories: [dirname(file)] });`,
-    replace: String.raw`directories: [] });`,
+    replace: String.raw`directories: [dirname(file)].filter(() => false) });`,
     tests: ['security/policy.test.js'],
   },
   {

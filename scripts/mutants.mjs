@@ -11,7 +11,42 @@
 //   tests   test files that must kill it (at least one must fail)
 //   node    'execve': run the tests with netns-run started by a Node that
 //           has process.execve (from NETNS_RUN_TEST_NODES), as CI does
+//
+// Adding one (each new defence in SECURITY.md gets at least one, e.g. those
+// of network.conf: veth, NAT, sysctl, nftables, hooks, forwards): pick the
+// smallest change in src/ that removes or weakens the defence and still
+// builds; make `search` exact and unique; name in `tests` the test files
+// that prove the defence (compiled names, under dist/test/); then run
+// `npm run mutate -- ID` (as root; NETNS_RUN_TEST_NODES for execve ones).
+// It must say "killed". If it survives, the test is missing: write one that
+// fails when the defence is gone, never weaken the mutant to fit the tests.
+// A defence no deterministic test can reach (a second check of the same
+// thing, against a race) gets no mutant; say so in a comment instead.
 export default [
+  {
+    id: 'network-conf-trust',
+    defence: 'network.conf: read only if root alone can change it (it names hooks root runs)',
+    file: 'src/network/network-conf.ts',
+    search: String.raw`const bytes = readTrusted(paths.networkConf, { readers: 'any', maxBytes: MAX_BYTES, directories: [CONFIG_DIR, paths.configDir] });`,
+    replace: String.raw`const fs = process.getBuiltinModule('node:fs'); const bytes = fs.existsSync(paths.networkConf) ? fs.readFileSync(paths.networkConf) : (void readTrusted, void CONFIG_DIR, undefined);`,
+    tests: ['kernel/inside.test.js'],
+  },
+  {
+    id: 'forward-unprivileged',
+    defence: 'forwards: a forward runs as nobody without capabilities once its socket is bound',
+    file: 'src/network/forwards.ts',
+    search: String.raw`const unprivileged = [tools.setpriv, ` + '`--reuid=${FORWARD_UID}`, `--regid=${FORWARD_UID}`' + String.raw`, '--clear-groups', '--inh-caps=-all', '--ambient-caps=-all', '--bounding-set=-all', '--no-new-privs', '--', ...argv];`,
+    replace: String.raw`const unprivileged = [tools.setpriv, '--', ...argv];`,
+    tests: ['kernel/forwards.test.js'],
+  },
+  {
+    id: 'daemon-closes-inherited',
+    defence: "daemons (wireguard-go, nscd) keep none of the caller's descriptors",
+    file: 'src/helpers.ts',
+    search: String.raw`grep { /^[0-9]+$/ && $_ > 2 } readdir($d)`,
+    replace: String.raw`grep { /^[0-9]+$/ && $_ > 2 && $_ < 100 } readdir($d)`,
+    tests: ['kernel/wireguard.test.js'],
+  },
   {
     id: 'sysctl-net-only',
     defence: 'network.conf inside: [Sysctl] takes net.* keys only, since the namespace is all that is entered',
@@ -90,7 +125,7 @@ export default [
     defence: 'Policy: the directory it is in root-owned too',
     file: 'src/policy.ts',
     search: String.raw`directories: [dirname(file)] });`,
-    replace: String.raw`directories: [] });`,
+    replace: String.raw`directories: [dirname(file)].filter(() => false) });`,
     tests: ['security/policy.test.js'],
   },
   {
@@ -139,6 +174,22 @@ export default [
     file: 'src/code-cache.ts',
     search: String.raw`if (fileProblem(st, { readers: 'any', maxBytes: MAX_CACHE_BYTES }) !== undefined) return undefined;`,
     replace: String.raw`if (fileProblem(st, { readers: 'any', maxBytes: MAX_CACHE_BYTES }) === 'never') return undefined;`,
+    tests: ['unit/code-cache.test.js'],
+  },
+  {
+    id: 'code-cache-directory-chain',
+    defence: 'The code cache: its directory and every one above it root\'s alone, no symlink',
+    file: 'src/code-cache.ts',
+    search: String.raw`if (lstatSync(dir, { throwIfNoEntry: false }) !== undefined) return trustedDirectory(dir) ? dir : undefined;`,
+    replace: String.raw`if (lstatSync(dir, { throwIfNoEntry: false }) !== undefined) return dir;`,
+    tests: ['unit/code-cache.test.js'],
+  },
+  {
+    id: 'code-cache-no-symlink',
+    defence: 'The code cache: the file opened without following a symlink',
+    file: 'src/code-cache.ts',
+    search: String.raw`fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);`,
+    replace: String.raw`fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NONBLOCK);`,
     tests: ['unit/code-cache.test.js'],
   },
   {
@@ -240,10 +291,69 @@ export default [
   {
     id: 'config-directory-trust',
     defence: 'WireGuard files: /etc/netns-run and /etc/netns-run/NAME writable by root alone',
-    file: 'src/network/config.ts',
+    file: 'src/network/files.ts',
     search: 'if (checkDirectories([CONFIG_DIR, dir]) === \'missing\') return [];',
     replace: 'if ((void checkDirectories, !process.getBuiltinModule(\'node:fs\').existsSync(dir))) return [];',
     tests: ['kernel/wg-config.test.js'],
+  },
+  {
+    id: 'key-file-owner',
+    defence: 'WireGuard files: owned by root (the one rule of trust.ts, for files only root may read)',
+    file: 'src/trust.ts',
+    search: String.raw`if (!rootOnlyWritable(st)) return 'must be owned`,
+    replace: String.raw`if (!rootOnlyWritable(rule.readers === 'root' ? { uid: 0, mode: st.mode } : st)) return 'must be owned`,
+    tests: ['kernel/wg-config.test.js', 'unit/trust.test.js'],
+  },
+  {
+    id: 'config-root-directory-trust',
+    defence: 'WireGuard files: the directory chain, /etc/netns-run itself writable by root alone',
+    file: 'src/network/files.ts',
+    search: 'if (checkDirectories([CONFIG_DIR, dir]) === \'missing\') return [];',
+    replace: 'if (checkDirectories([dir]) === \'missing\') return [];',
+    tests: ['kernel/wg-config.test.js'],
+  },
+  // Not mutated: readTrusted's own check of the same directories in
+  // loadNetworkConfig, a second look against a swap between listing and
+  // reading, which no deterministic test can tell from the first.
+  {
+    id: 'wg-private-dir',
+    defence: "WireGuard state: sockets and records in a directory root alone may enter",
+    file: 'src/trust.ts',
+    search: String.raw`if (directoryProblem(st) !== undefined || (st.mode & 0o077) !== 0) throw`,
+    replace: String.raw`if (!st.isDirectory()) throw`,
+    tests: ['unit/trust.test.js'],
+  },
+  {
+    id: 'secret-hidden',
+    defence: 'A key never in a log or --json output: a Secret prints as (secret)',
+    file: 'src/network/secret.ts',
+    search: 'toJSON(): string {\n    return HIDDEN;',
+    replace: 'toJSON(): string {\n    return this.#value;',
+    tests: ['unit/wg-quick.test.js'],
+  },
+  {
+    id: 'key-not-in-errors',
+    defence: 'A key never in an error message: file:line and the key\'s name only',
+    file: 'src/network/wg-quick.ts',
+    search: String.raw`if (!isKey(value)) r.fail(n, 'PrivateKey is not a WireGuard key`,
+    replace: String.raw`if (!isKey(value)) r.fail(n, 'PrivateKey ' + value + ' is not a WireGuard key`,
+    tests: ['unit/wg-quick.test.js', 'kernel/wg-config.test.js'],
+  },
+  {
+    id: 'dump-key-dropped',
+    defence: "wg show dump: the private key dropped as it is read",
+    file: 'src/network/wireguard.ts',
+    search: String.raw`const own = (head ?? '').split('\t').slice(1);`,
+    replace: String.raw`const own = (head ?? '').split('\t').slice(0);`,
+    tests: ['unit/wireguard.test.js'],
+  },
+  {
+    id: 'hooks-refused',
+    defence: "WireGuard files run nothing: wg-quick's PreUp/PostUp/PreDown/PostDown refused",
+    file: 'src/network/wg-quick.ts',
+    search: 'if (HOOKS.has(key)) {',
+    replace: 'if (HOOKS.has(key)) break; {',
+    tests: ['unit/wg-quick.test.js'],
   },
   {
     id: 'keys-on-stdin',
@@ -280,7 +390,7 @@ export default [
   {
     id: 'links-need-create',
     defence: 'network.conf links: making them needs create',
-    file: 'src/ensure/index.ts',
+    file: 'src/ensure/set-up.ts',
     search: String.raw`steps.includes('make-tunnels') || steps.includes('make-links')))`,
     replace: String.raw`steps.includes('make-tunnels')))`,
     tests: ['kernel/links.test.js'],

@@ -89,14 +89,17 @@ export async function elevate(request: Exclude<Request, { kind: 'answered' }>, a
   const user = userInfo().username;
   const script = process.argv[1]!;
   const elevator = findTool(method);
-  const handover = writeHandover(launch.inherited, policy.keepEnv);
+  // Through sudo the launcher execs sudo, so no one is left to ask whether the
+  // elevated run took a hand-over, or to remove one sudo refused after saying
+  // yes: without keep-env, when there is nothing to hand over, none is made.
+  const handover = method === 'pkexec' || policy.keepEnv ? writeHandover(launch.inherited, policy.keepEnv) : undefined;
   let handedOver = false;
   try {
     // Through sudo the user's words go as they came (sudo keeps the
     // directory), so the elevated run takes the quick path: yargs, as root,
     // would look for its configuration in the caller's directories.
     const words = method === 'pkexec' ? elevatedArgs(request, args, currentDirectory) : args;
-    const again = [script, `${CALLER_ENV_OPTION}=${handover.file}`, ...words];
+    const again = [script, ...(handover !== undefined ? [`${CALLER_ENV_OPTION}=${handover.file}`] : []), ...words];
     const argv = method === 'sudo' ? [elevator, '-n', '--', ...again] : [elevator, ...again];
     if (method === 'pkexec') {
       const missing = await polkitMissing(elevator);
@@ -120,11 +123,11 @@ export async function elevate(request: Exclude<Request, { kind: 'answered' }>, a
     }
     launch.stdio.blocking();
     const ending = await spawnAndWait({ file: elevator, argv, env: launch.inherited as Record<string, string>, route: 'spawn' });
-    const failure = elevatorFailure(method, ending, handover.untaken(), user);
+    const failure = elevatorFailure(method, ending, handover?.untaken() ?? false, user);
     if (failure !== undefined) throw failure;
     return ending;
   } finally {
-    if (!handedOver) handover.remove();
+    if (!handedOver) handover?.remove();
   }
 }
 

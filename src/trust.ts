@@ -9,7 +9,7 @@
 // that is read inside the namespace by any user), root alone (one that holds
 // a private key), or it does not matter.
 
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { NetnsRunError } from './errors.js';
 
@@ -47,6 +47,22 @@ export function directoryProblem(st: Owned & { isDirectory(): boolean }): string
   if (!st.isDirectory()) return 'must be a real directory, not a symbolic link or a file';
   if (!rootOnlyWritable(st)) return 'must be a directory owned by root and writable by no one else; fix its owner and mode (chown root: ; chmod go-w)';
   return undefined;
+}
+
+/**
+ * Makes PATH (0700) or finds it made, for what root alone may see or change
+ * (WireGuard's control sockets and the records of what was made): a real
+ * directory owned by root that no one else may read, write or enter.
+ * Anything else found there is refused, never used or repaired.
+ */
+export function makePrivateDir(path: string): void {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NetnsRunError(`cannot create ${path}: ${(error as NodeJS.ErrnoException).code}`);
+  }
+  const st = lstatSync(path);
+  if (directoryProblem(st) !== undefined || (st.mode & 0o077) !== 0) throw new NetnsRunError(`${path} is not a directory only root can use; remove it and try again`);
 }
 
 /** Checks directories (each by lstat); 'missing' if one does not exist, so that the file in it does not either. */

@@ -1,7 +1,11 @@
 // The leak check of test/run.mjs: a snapshot of everything a test could
 // leave on the host, whatever its name, taken before and after each file.
 // What the file added is reported (one failure) and swept; what was there
-// before is never touched. It assumes nothing else changes the host
+// before is never touched. Watched: everything under /run/netns* and
+// /etc/netns* (so /etc/netns-run* too), every mount point, /tmp/netns-run-*
+// (self-elevation's hand-overs), the host's links, nft tables, users,
+// groups, sudoers drop-ins, the policy file's lines and the daemons a
+// tunnel or resolver test starts. It assumes nothing else changes the host
 // meanwhile, as on CI. NETNS_RUN_TEST_SWEEP=0 (read by run.mjs) reports
 // without sweeping, for a machine shared with other runs.
 import { spawnSync } from 'node:child_process';
@@ -49,10 +53,14 @@ export function snapshot() {
   const add = (kind, items) => (kinds[kind] = new Set(items));
   const top = (parent, prefix) => (existsSync(parent) ? readdirSync(parent).filter((n) => n.startsWith(prefix)).map((n) => join(parent, n)) : []);
   add('path', [...top('/run', 'netns'), ...top('/etc', 'netns')].flatMap(walk).filter((p) => !PERSISTENT.has(p)));
-  add('mount', lines('sh', ['-c', "awk '{print $5}' /proc/self/mountinfo"]).filter((m) => /^\/run\/netns/.test(m) && !PERSISTENT.has(m)));
+  // Every mount point, whatever its name: a bind over a system file that a sandbox failed to keep to itself is a leak too.
+  add('mount', lines('sh', ['-c', "awk '{print $5}' /proc/self/mountinfo"]).filter((m) => !PERSISTENT.has(m)));
+  // Hand-over directories of self-elevation (src/handover.ts), whoever owns them: only the top level, each removed whole.
+  add('tmp', top('/tmp', 'netns-run-'));
   add('link', lines('ip', ['-o', 'link', 'show']).map((l) => l.split(':')[1]?.trim().split('@')[0]).filter(Boolean));
   add('nft', lines('nft', ['list', 'tables']).map((l) => l.replace(/^table /, '')));
   add('user', lines('getent', ['passwd']).map((l) => l.split(':')[0]));
+  add('group', lines('getent', ['group']).map((l) => l.split(':')[0]));
   add('sudoers', existsSync('/etc/sudoers.d') ? readdirSync('/etc/sudoers.d').map((n) => `/etc/sudoers.d/${n}`) : []);
   add('policy-line', existsSync('/etc/netns-run.conf') ? readFileSync('/etc/netns-run.conf', 'utf8').split('\n').filter(Boolean) : []);
   const procs = [];
@@ -99,6 +107,8 @@ export function sweep(leaks) {
   for (const link of leaks.link ?? []) run('ip', 'link', 'delete', link);
   for (const table of leaks.nft ?? []) run('nft', 'delete', 'table', ...table.split(' '));
   for (const user of leaks.user ?? []) run('userdel', '-r', '-f', user);
+  for (const group of leaks.group ?? []) run('groupdel', group);
+  for (const dir of leaks.tmp ?? []) rmSync(dir, { recursive: true, force: true });
   for (const file of leaks.sudoers ?? []) rmSync(file, { force: true });
   if (leaks['policy-line'] && existsSync('/etc/netns-run.conf')) {
     const extra = new Set(leaks['policy-line']);

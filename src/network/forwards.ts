@@ -30,6 +30,7 @@
 // as does TCP where systemd-socket-proxyd is not installed.
 
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { alive, processStat, sleepMs } from './processes.js';
 import { randomHex } from './digest.js';
 import { NetnsRunError, oneLine } from '../errors.js';
 import { HELPER_ENV, startDaemon } from '../helpers.js';
@@ -172,25 +173,6 @@ export function readForwardRecords(paths: Pick<NamespacePaths, 'networkState'>):
     }
   }
   return found;
-}
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function processStat(pid: number): { state: string; startTime: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0]!, startTime: fields[19]! };
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  const stat = processStat(pid);
-  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }
 
 function hasTag(pid: number, tag: string): boolean {

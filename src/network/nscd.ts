@@ -19,7 +19,8 @@ import { findTools } from '../tools.js';
 import type { NscdSpec } from './conf/inside.js';
 import type { NetworkSetup, NetworkTeardown } from './context.js';
 import { programProblem } from './hooks.js';
-import { processStat, readStateRecord, removeStateRecord, sleepMs, writeStateRecord } from './state-record.js';
+import { alive, processStat, sleepMs } from './processes.js';
+import { readStateRecord, removeStateRecord, writeStateRecord } from './state-record.js';
 
 const RECORD = 'nscd.json';
 
@@ -40,11 +41,6 @@ export function checkNscdProgram(spec: NscdSpec, file: string): void {
 /** The directory bound over /run/nscd inside: where the namespace's nscd puts its socket. */
 export function nscdDir(paths: NamespacePaths): string {
   return paths.covered.find((cover) => cover.key === 'nscd')!.source;
-}
-
-function alive(pid: number): boolean {
-  const stat = processStat(pid);
-  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }
 
 export function readNscdRecord(paths: NamespacePaths): NscdRecord | undefined {

@@ -54,17 +54,3 @@ export function removeStateRecord(paths: Pick<NamespacePaths, 'networkState'>, n
   rmSync(`${recordFile(paths, name)}.new`, { force: true });
 }
 
-/** /proc/PID/stat: state and start time (field 22), or undefined if there is no such process. */
-export function processStat(pid: number): { state: string; startTime: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0]!, startTime: fields[19]! };
-  } catch {
-    return undefined;
-  }
-}
-
-export function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}

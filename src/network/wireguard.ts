@@ -24,7 +24,9 @@ import { NetnsRunError } from '../errors.js';
 import { describeFailure, failed, HELPER_ENV, helperSucceeds, runHelper, startDaemon, tryHelper } from '../helpers.js';
 import type { NamespacePaths } from '../name.js';
 import { findOptionalTool, findTools, type Tools } from '../tools.js';
+import { makePrivateDir } from '../trust.js';
 import { cidrText } from './address.js';
+import { alive, processStat, sleepMs } from './processes.js';
 import { randomHex } from './digest.js';
 import { madeInterfaces, readRecords, recordPath, TEMPORARY_NAME, wireGuardPaths, type MadeRecord, type WireGuardPaths } from './files.js';
 import { renderSetconf, routes, type WireGuardSpec } from './wg-quick.js';
@@ -73,36 +75,6 @@ function writeRecord(wg: WireGuardPaths, record: MadeRecord): void {
     closeSync(fd);
   }
   renameSync(`${path}.new`, path);
-}
-
-function makePrivateDir(path: string): void {
-  try {
-    mkdirSync(path, { mode: 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new NetnsRunError(`cannot create ${path}: ${(error as NodeJS.ErrnoException).code}`);
-  }
-  const st = lstatSync(path);
-  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o077) !== 0) throw new NetnsRunError(`${path} is not a directory only root can use; remove it and try again`);
-}
-
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** /proc/PID/stat: state and start time, or undefined if there is no such process. */
-function processStat(pid: number): { state: string; startTime: string } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0]!, startTime: fields[19]! };
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  const stat = processStat(pid);
-  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
 }
 
 /**

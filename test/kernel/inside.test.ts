@@ -2,7 +2,7 @@
 // kernel, nft and unscd: netns-run runs in a network namespace standing in for
 // the host (nsenter --net: the same mount namespace, so what it binds under
 // /run is real), and every name it makes starts with nri-.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -208,6 +208,21 @@ test('[Nftables]: a ruleset nft refuses, a missing one or one others may change 
     assertOneErrorLine(missing, 125, 'a missing ruleset');
     assert.match(missing.stderr, `${t.dir}/network.conf:2: the ruleset ${t.dir}/bad.nft does not exist`);
     assertNothingOf(t.name, 'a missing ruleset');
+  });
+});
+
+test('network.conf itself that others may change, or owned by another user, makes nothing', async () => {
+  await withTarget(() => ({ 'network.conf': { text: '[Sysctl]\nnet.ipv4.ip_forward = 1\n', mode: 0o664 } }), async (t) => {
+    const writable = await t.netnsRun([t.name, '--', 'true']);
+    assertOneErrorLine(writable, 125, 'a network.conf its group may change');
+    assert.match(writable.stderr, `${t.dir}/network.conf must be owned by root and writable by no one else`);
+    assertNothingOf(t.name, 'an untrusted network.conf');
+    chmodSync(`${t.dir}/network.conf`, 0o644);
+    chownSync(`${t.dir}/network.conf`, 65534, 0);
+    const foreign = await t.netnsRun([t.name, '--', 'true']);
+    assertOneErrorLine(foreign, 125, "a network.conf owned by nobody");
+    assert.match(foreign.stderr, `${t.dir}/network.conf must be owned by root and writable by no one else`);
+    assertNothingOf(t.name, "nobody's network.conf");
   });
 });
 

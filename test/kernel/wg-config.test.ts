@@ -2,7 +2,10 @@
 // system: which files are read, and which are refused (with one line naming
 // the file and the fix) because someone other than root could read or
 // change them.
-import { chmodSync, chownSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NetnsRunError } from '../../src/errors.js';
@@ -105,6 +108,37 @@ if (!isRoot) {
       writeFileSync(`${dir}/much-too-long-name.conf`, MULLVAD, { mode: 0o600 });
       refusal(name, /the name before \.conf must be an interface name/);
     });
+  });
+
+  // /etc/netns-run itself is shared by every namespace: whoever may write it may swap NAME's directory.
+  // Made wrong only in a private mount namespace (a scratch directory bound over it), never on the host.
+  test('/etc/netns-run writable by others is refused, even when NAME has no WireGuard file yet', () => {
+    const name = `nrm-cfgroot-${process.pid}`;
+    const scratch = mkdtempSync('/tmp/nrm-cfgroot-');
+    mkdirSync('/etc/netns-run', { recursive: true, mode: 0o755 });
+    const load = (): string => {
+      const module = (file: string) => JSON.stringify(pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', file)).href);
+      const script = `import { loadNetworkConfig } from ${module('network/config.js')}; import { pathsFor } from ${module('name.js')};
+        try { console.log('loaded ' + loadNetworkConfig(pathsFor(${JSON.stringify(name)})).interfaces.length); } catch (error) { console.log(error.message); }`;
+      const result = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount --bind "$1" /etc/netns-run && exec "$2" --input-type=module -e "$3"', 'sh', scratch, process.execPath, script], { encoding: 'utf8' });
+      assert.is(result.status, 0, result.stderr);
+      return result.stdout.trim();
+    };
+    try {
+      mkdirSync(join(scratch, name), { mode: 0o755 });
+      for (const mode of [0o777, 0o775, 0o757]) {
+        chmodSync(scratch, mode);
+        assert.match(load(), /^\/etc\/netns-run must be a directory owned by root and writable by no one else/, mode.toString(8));
+      }
+      writeFileSync(join(scratch, name, 'wg0.conf'), MULLVAD, { mode: 0o600 });
+      chmodSync(scratch, 0o777);
+      assert.match(load(), /^\/etc\/netns-run must be a directory owned by root/, 'with a key file in NAME');
+      // The control: the same directories, root's alone, are read.
+      chmodSync(scratch, 0o755);
+      assert.is(load(), 'loaded 1');
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   test('a malformed file: file:line, never the value', () => {

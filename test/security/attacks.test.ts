@@ -21,6 +21,7 @@ import {
 } from '../support/attack.js';
 import { auditClean, noSecret, nothingGained, nothingMade, refused, show, worked } from '../support/attack-checks.js';
 import { anythingMentioning, everythingOf, removeEverything } from '../support/kernel.js';
+import { skip } from '../support/skip.js';
 import { BIN, NODE, runProgram, skipReason, uniqueName } from '../support/netns-run.js';
 
 
@@ -112,7 +113,7 @@ suite.check('the payloads work: run by the attacker themselves, each leaves its 
 });
 
 suite.check('the strace audit sees a root process open the attacker\'s file', async (a) => {
-  if (!STRACE) return skipReason('strace is not installed (apt-get install strace): the audit cannot be checked');
+  if (!STRACE) skip('strace is not installed (apt-get install strace): the audit cannot be checked');
   const log = `/tmp/nrt-audit-check-${process.pid}`;
   try {
     const result = await runProgram(STRACE, ['-f', '-qq', '-v', '-e', 'trace=%file,%process,setuid,setreuid,setresuid', '-e', 'signal=none', '-o', log, '--',

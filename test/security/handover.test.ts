@@ -14,6 +14,7 @@ import { nothingGained } from '../support/attack-checks.js';
 import { removeEverything } from '../support/kernel.js';
 import { BIN, NODE_DIR, skipReason, uniqueName } from '../support/netns-run.js';
 import { describe, sandbox } from '../support/sandbox.js';
+import { skip } from '../support/skip.js';
 
 let SHARED = '';
 
@@ -103,6 +104,27 @@ suite.attack('without keep-env the target gets sudo\'s environment, and a comman
   }
 });
 
+suite.attack('a sudo that says yes to sudo -n -l and then cannot start netns-run leaves nothing in the caller\'s temporary directory (no keep-env: no hand-over)', async (a) => {
+  enterMode('self', a);
+  try {
+    const tmp = join(a.home, 'tmp');
+    plantDir(a, tmp);
+    const as = `runuser -u "$U" -- /usr/bin/env -i ${userEnv(a, { TMPDIR: tmp })}`;
+    const result = await withPolicy(a, "'elevate sudo'", [
+      // sudo still lets the user run netns-run; root's launcher then finds no node, as when sudo's rules change in between.
+      'printf \'Defaults:%s secure_path=/nonexistent\\n\' "$U" > /etc/sudoers.d/zz-nrm-nonode; chmod 440 /etc/sudoers.d/zz-nrm-nonode',
+      `section run; cd /; ${as} "$BIN" "$NAME" -- true 2>&1; echo "rc=$?"`,
+      `section left; ls -A ${tmp}`,
+    ].join('\n'));
+    const out = result.sections.run ?? '';
+    assert.match(out, /^rc=127$/m, `the elevated run did not fail as planned (node not found): ${describe(result)} ${out}`);
+    assert.not.match(out, /sudo does not let/, 'sudo -n -l refused: the case was not reached');
+    assert.is(result.sections.left, '', `left in the caller's TMPDIR: ${result.sections.left}`);
+  } finally {
+    leaveMode('self');
+  }
+});
+
 suite.attack('a hand-over file of another user, root\'s, a symbolic link or one others may write is refused through sudo', async (a) => {
   const e = a.evil;
   plant(a, join(e, 'env-open'), 'A=1\0', 0o666);
@@ -134,13 +156,11 @@ suite.attack('pkexec that cannot get authority (no polkit daemon here) ends as o
     const as = `runuser -u "$U" -- /usr/bin/env -i PATH=${NODE_DIR}:/usr/bin:/bin HOME="${a.home}"`;
     const result = await withPolicy(a, "'elevate pkexec'", `command -v pkexec >/dev/null || { section none; exit 0; }\nsection run; cd /; ${as} "$BIN" "$NAME" -- true 2>"$SANDBOX/err"; echo "rc=$?"; cat "$SANDBOX/err"`);
     if (result.sections.none !== undefined) {
-      skipReason('pkexec is not installed: its failure translation was not tried');
-      return;
+      skip('pkexec is not installed: its failure translation was not tried');
     }
     const out = result.sections.run ?? '';
     if (/^rc=0$/m.test(out)) {
-      skipReason('pkexec let the user through here (polkit running with a rule): its failure translation was not tried');
-      return;
+      skip('pkexec let the user through here (polkit running with a rule): its failure translation was not tried');
     }
     const [rc, ...stderr] = out.trimEnd().split('\n');
     assert.is(rc, 'rc=125', `${describe(result)} ${out}`);

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import type { Caller } from '../../src/caller.js';
 import { NetnsRunError } from '../../src/errors.js';
 import { decodeEnvironment, encodeEnvironment, takeHandover, writeHandover } from '../../src/handover.js';
+import { skippable } from '../support/skip.js';
 
 test('an environment survives encoding byte for byte, = and newlines in values included; unpassable names are left out', () => {
   const env = { PATH: '/home/u/bin:/usr/bin', WAYLAND_DISPLAY: 'wayland-0', ODD: 'a=b\nc', EMPTY: '' };
@@ -19,8 +20,8 @@ test('an environment survives encoding byte for byte, = and newlines in values i
 
 const isRoot = process.geteuid?.() === 0;
 const NOBODY: Caller = { elevation: 'sudo', uid: 65534, gid: 65534, groups: [], user: 'nobody', home: '/nonexistent', shell: '/bin/sh' };
-const rootTest = isRoot ? test : test.skip;
-if (!isRoot) process.stdout.write('SKIP: takeHandover as another user needs root; the pure tests ran\n');
+// Counted as skipped, with the reason, where only the pure tests can run.
+const rootTest = skippable(test, isRoot ? undefined : 'takeHandover as another user needs root; the pure tests ran');
 
 /** A 0711 scratch directory with a 0700 directory owned by nobody inside, as a caller's mkdtemp would make. */
 function scratch(): { dir: string; mine: string; done: () => void } {

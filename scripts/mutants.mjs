@@ -28,7 +28,7 @@ export default [
     defence: 'network.conf: read only if root alone can change it (it names hooks root runs)',
     file: 'src/network/network-conf.ts',
     search: String.raw`const bytes = readTrusted(paths.networkConf, { readers: 'any', maxBytes: MAX_BYTES, directories: [CONFIG_DIR, paths.configDir] });`,
-    replace: String.raw`const fs = process.getBuiltinModule('node:fs'); const bytes = fs.existsSync(paths.networkConf) ? fs.readFileSync(paths.networkConf) : (void readTrusted, void CONFIG_DIR, undefined);`,
+    replace: String.raw`const fs = process.getBuiltinModule('node:fs'); const bytes = fs.existsSync(paths.networkConf) ? fs.readFileSync(paths.networkConf) : (void readTrusted, void CONFIG_DIR, void MAX_BYTES, undefined);`,
     tests: ['kernel/inside.test.js'],
   },
   {

@@ -293,7 +293,7 @@ export default [
     defence: 'WireGuard files: /etc/netns-run and /etc/netns-run/NAME writable by root alone',
     file: 'src/network/files.ts',
     search: 'if (checkDirectories([CONFIG_DIR, dir]) === \'missing\') return [];',
-    replace: 'if ((void checkDirectories, !process.getBuiltinModule(\'node:fs\').existsSync(dir))) return [];',
+    replace: 'if ((void checkDirectories, void CONFIG_DIR, !process.getBuiltinModule(\'node:fs\').existsSync(dir))) return [];',
     tests: ['kernel/wg-config.test.js'],
   },
   {
@@ -309,7 +309,7 @@ export default [
     defence: 'WireGuard files: the directory chain, /etc/netns-run itself writable by root alone',
     file: 'src/network/files.ts',
     search: 'if (checkDirectories([CONFIG_DIR, dir]) === \'missing\') return [];',
-    replace: 'if (checkDirectories([dir]) === \'missing\') return [];',
+    replace: 'if ((void CONFIG_DIR, checkDirectories([dir])) === \'missing\') return [];',
     tests: ['kernel/wg-config.test.js'],
   },
   // Not mutated: readTrusted's own check of the same directories in

@@ -1,6 +1,6 @@
 import { lstatSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import type { MadeCoverKey, NamespacePaths } from '../name.js';
-import { madeInterfaces, wireGuardFiles } from '../network/files.js';
+import { madeInterfaces, readText, wireGuardFiles } from '../network/files.js';
 import type { NamespaceFacts } from './plan.js';
 
 /** statfs(2) f_type of the nsfs filesystem: what a bound /proc/PID/ns/* file shows. */
@@ -43,15 +43,6 @@ export function mountPoints(): Set<string> {
     if (field) points.add(field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
   }
   return points;
-}
-
-/** A small file netns-run wrote, or '' where there is none. */
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 /** "dev:ino" of what a host path leads to now, or "missing". */

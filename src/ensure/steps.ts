@@ -21,7 +21,7 @@ import { loadNetworkConfig, type NetworkSpec } from '../network/config.js';
 import { makeTunnels, removeTunnels } from '../network/wireguard.js';
 import { renderResolvConf } from '../network/wg-quick.js';
 import type { NetworkConf } from '../network/network-conf.js';
-import type { NetworkSetup } from '../network/context.js';
+import type { NetworkSetup, NetworkTeardown } from '../network/context.js';
 import { configureInside } from '../network/inside.js';
 import { makeLinks, removeLinks } from '../network/links.js';
 import { makeForwards, removeForwards } from '../network/forwards.js';
@@ -89,10 +89,7 @@ const STEPS: Readonly<Record<EnsureStep, Step>> = {
     },
   },
   // Before any interface: an nftables kill switch must stand before the first link does. Gone with the namespace.
-  'configure-inside': {
-    what: 'applying the sysctl settings and nftables ruleset of network.conf',
-    apply: (context) => withConf(context, configureInside),
-  },
+  'configure-inside': confPart('applying the sysctl settings and nftables ruleset of network.conf', configureInside),
   // After the namespace, so that --down removes the tunnels (and their wireguard-go) before the namespace.
   'make-tunnels': {
     what: 'making the WireGuard interfaces',
@@ -107,16 +104,8 @@ const STEPS: Readonly<Record<EnsureStep, Step>> = {
       for (const left of removeTunnels(paths, tools)) notes.push(`could not remove ${left}`);
     },
   },
-  'make-links': {
-    what: 'making the links of network.conf',
-    apply: (context) => withConf(context, makeLinks),
-    tearDown: ({ paths, notes }) => removeLinks({ paths, notes }),
-  },
-  'make-forwards': {
-    what: 'making the forwards of network.conf',
-    apply: (context) => withConf(context, makeForwards),
-    tearDown: ({ paths, notes }) => removeForwards({ paths, notes }),
-  },
+  'make-links': confPart('making the links of network.conf', makeLinks, removeLinks),
+  'make-forwards': confPart('making the forwards of network.conf', makeForwards, removeForwards),
   'default-resolv-conf': {
     what: 'writing the default resolv.conf',
     // DNS = in a WireGuard file replaces the public defaults: with a tunnel, they are not used at all.
@@ -144,17 +133,9 @@ const STEPS: Readonly<Record<EnsureStep, Step>> = {
     apply: ({ paths, tools }) => rebindReplacedCovers(paths, tools),
   },
   // In the kept mount namespace, whose /run/nscd is the state directory's nscd.
-  'start-nscd': {
-    what: 'starting the name service cache of network.conf',
-    apply: (context) => withConf(context, startNscd),
-    tearDown: ({ paths, notes }) => stopNscd({ paths, notes }),
-  },
+  'start-nscd': confPart('starting the name service cache of network.conf', startNscd, stopNscd),
   // Last, when everything they may use stands; --down runs the down hooks first, for the same reason.
-  'run-up-hooks': {
-    what: 'running the up hooks of network.conf',
-    apply: (context) => withConf(context, runUpHooks),
-    tearDown: ({ paths, notes }) => runDownHooks({ paths, notes }),
-  },
+  'run-up-hooks': confPart('running the up hooks of network.conf', runUpHooks, runDownHooks),
   'record-network': {
     what: 'recording what network.conf was applied to',
     apply: ({ paths, undo, conf }) => {
@@ -168,9 +149,19 @@ const STEPS: Readonly<Record<EnsureStep, Step>> = {
   },
 };
 
-/** Runs a part of network.conf, if there is a file: without one there is nothing to apply. */
-function withConf(context: SetupContext, part: (setup: NetworkSetup) => void): void {
-  if (context.conf !== undefined) part({ paths: context.paths, conf: context.conf, undo: context.undo });
+/**
+ * A part of network.conf as a step: applied only where there is a file
+ * (without one there is nothing to apply), taken away from its own records
+ * (the file may have changed or gone by --down).
+ */
+function confPart(what: string, apply: (setup: NetworkSetup) => void, tearDown?: (teardown: NetworkTeardown) => void): Step {
+  return {
+    what,
+    apply: ({ paths, conf, undo }) => {
+      if (conf !== undefined) apply({ paths, conf, undo });
+    },
+    ...(tearDown !== undefined ? { tearDown: ({ paths, notes }: TeardownContext) => tearDown({ paths, notes }) } : {}),
+  };
 }
 
 function hostMountPoints(): Record<`host-mount-point-${MadeCoverKey}`, Step> {

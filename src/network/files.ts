@@ -9,6 +9,15 @@ import { NetnsRunError } from '../errors.js';
 import { CONFIG_DIR, type NamespacePaths } from '../name.js';
 import { checkDirectories } from '../trust.js';
 
+/** A small file netns-run wrote, or '' where there is none (a crash may have cut it short: callers check its shape). */
+export function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** Reserved for the namespace's other network settings (issue 14): never a WireGuard file. */
 export const NETWORK_CONF = 'network.conf';
 

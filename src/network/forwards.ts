@@ -30,6 +30,7 @@
 // as does TCP where systemd-socket-proxyd is not installed.
 
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readText } from './files.js';
 import { alive, processStat, sleepMs } from './processes.js';
 import { randomHex } from './digest.js';
 import { NetnsRunError, oneLine } from '../errors.js';
@@ -338,14 +339,6 @@ function rmdirQuietly(path: string): void {
     rmdirSync(path);
   } catch {
     // another part's records are still in it; it goes with the state directory
-  }
-}
-
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
   }
 }
 

@@ -19,7 +19,8 @@
 // recorded and put back on --down. IPv6 has only the host-wide switch, which
 // is touched only with HostIPv6Forwarding=yes.
 
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeRecordFile } from './state-record.js';
 import { randomHex, sha256 } from './digest.js';
 import { NetnsRunError } from '../errors.js';
 import { failed, helperSucceeds, runHelper, tryHelper } from '../helpers.js';
@@ -69,16 +70,8 @@ function recordPath(paths: Pick<NamespacePaths, 'networkState'>): string {
   return `${paths.networkState}/links.json`;
 }
 
-/** Replaced whole: a crash leaves the old record or the new one. */
 function writeRecord(paths: Pick<NamespacePaths, 'networkState'>, record: LinksRecord): void {
-  const path = recordPath(paths);
-  const fd = openSync(`${path}.new`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
-  try {
-    writeSync(fd, `${JSON.stringify(record)}\n`);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(`${path}.new`, path);
+  writeRecordFile(recordPath(paths), record, 0o644);
 }
 
 const SAFE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;

@@ -30,8 +30,12 @@ export function recordFile(paths: Pick<NamespacePaths, 'networkState'>, name: st
 }
 
 export function writeStateRecord(paths: Pick<NamespacePaths, 'networkState'>, name: string, value: unknown, undo?: Rollback): void {
-  const path = `${stateDir(paths, undo)}/${name}`;
-  const fd = openSync(`${path}.new`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  writeRecordFile(`${stateDir(paths, undo)}/${name}`, value, 0o600);
+}
+
+/** VALUE as JSON at PATH, replaced whole (a new file renamed over the old): a crash leaves the old record or the new one, never half of one. */
+export function writeRecordFile(path: string, value: unknown, mode: number): void {
+  const fd = openSync(`${path}.new`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
   try {
     writeSync(fd, `${JSON.stringify(value)}\n`);
   } finally {

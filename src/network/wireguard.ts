@@ -19,7 +19,7 @@
 //
 // Keys reach wg(8) on its stdin only, and what wg prints is never quoted in
 // an error: it echoes a malformed key back.
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
 import { describeFailure, failed, HELPER_ENV, helperSucceeds, runHelper, startDaemon, tryHelper } from '../helpers.js';
 import type { NamespacePaths } from '../name.js';
@@ -27,6 +27,7 @@ import { findOptionalTool, findTools, type Tools } from '../tools.js';
 import { makePrivateDir } from '../trust.js';
 import { cidrText } from './address.js';
 import { alive, processStat, sleepMs } from './processes.js';
+import { writeRecordFile } from './state-record.js';
 import { randomHex } from './digest.js';
 import { madeInterfaces, readRecords, recordPath, TEMPORARY_NAME, wireGuardPaths, type MadeRecord, type WireGuardPaths } from './files.js';
 import { renderSetconf, routes, type WireGuardSpec } from './wg-quick.js';
@@ -67,14 +68,7 @@ export function chooseBackend(tools: Pick<TunnelTools, 'ip' | 'unshare'>): Backe
 
 /** Replaced whole (a new file renamed over the old): a SIGKILL leaves the old record or the new one, never an empty one. */
 function writeRecord(wg: WireGuardPaths, record: MadeRecord): void {
-  const path = recordPath(wg, record.interfaceName);
-  const fd = openSync(`${path}.new`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(record)}\n`);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(`${path}.new`, path);
+  writeRecordFile(recordPath(wg, record.interfaceName), record, 0o600);
 }
 
 /**

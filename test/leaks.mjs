@@ -67,6 +67,10 @@ export function snapshot() {
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      // A zombie has ended and holds nothing; a daemon's (parent: PID 1) waits for PID 1 to reap it, which on
+      // these machines' init may take a while. What is left running is what counts.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
       if (WATCHED_PROCESSES.has(comm)) procs.push(`${pid} ${comm}`);
     } catch {
       // gone meanwhile

@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { assertOneErrorLine, eventually, present, removeEverything } from '../support/kernel.js';
 import { BIN, isRoot, NODE, runProgram, skipReason, trySh, withTestNode, type Result } from '../support/netns-run.js';
-import { makeWorld, worldName, type World } from '../support/world.js';
+import { endWorld, makeWorld, worldName, type World } from '../support/world.js';
 import { BINDER, RELAY, removeForwards } from '../../src/network/forwards.js';
 
 /** HTTP on TCP PORT and a UDP echo on PORT+1, on 127.0.0.1 and ::1, each answering "LABEL ADDRESS-IT-WAS-REACHED-ON". */
@@ -136,10 +136,10 @@ if (!isRoot) {
   test.before(async () => {
     world = await makeWorld();
   });
-  test.after(() => {
+  test.after(async () => {
     rmSync(LEAK, { force: true });
     for (const child of children) child.kill('SIGKILL');
-    world?.close();
+    return endWorld(world);
   });
 
   function netnsRunInHost(args: readonly string[]): Promise<Result> {

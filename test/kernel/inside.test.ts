@@ -426,11 +426,13 @@ test('systemd-resolved\'s sockets are hidden inside where the host has them, and
   try {
     const result = await sandbox(`mount -t tmpfs nri /run/systemd
 mkdir /run/systemd/resolve
-socat UNIX-LISTEN:/run/systemd/resolve/io.systemd.Resolve,fork SYSTEM:'echo from-the-host' </dev/null >/dev/null 2>&1 & listener=$!; sleep 0.3
+echo from-the-host >/run/systemd/answer
+socat -u OPEN:/run/systemd/answer UNIX-LISTEN:/run/systemd/resolve/io.systemd.Resolve </dev/null >/dev/null 2>&1 & listener=$!; sleep 0.3
 section host; socat -u UNIX-CONNECT:/run/systemd/resolve/io.systemd.Resolve - 2>&1
 section inside; netns_run ${name} -- sh -c 'ls -A /run/systemd/resolve; socat -u UNIX-CONNECT:/run/systemd/resolve/io.systemd.Resolve - 2>&1 | grep -c from-the-host'
 netns_run --down ${name}
-kill $listener
+# One connection (the host's), answered from a file by socat itself: no child process that, orphaned, PID 1 might never reap.
+wait $listener || true
 umount /run/systemd; mount -t tmpfs nri /run/systemd
 section without; netns_run ${name} -- sh -c 'test -e /run/systemd/resolve && echo present || echo absent'
 section host-after; test -e /run/systemd/resolve && echo present || echo absent

@@ -11,7 +11,7 @@ import { assertOneErrorLine, eventually, present, removeEverything } from '../su
 import { BIN, isRoot, NODE, ROOT, runProgram, skipReason, trySh, withTestNode, type Result } from '../support/netns-run.js';
 import { cleanEnv, createTestUser, sudoMissing } from '../support/user.js';
 import { KEYS } from '../support/wg-samples.js';
-import { CLIENT_V4, HOST_ADDRESS, makeWorld, run, VPN_ADDRESS, WEB, worldName, type World } from '../support/world.js';
+import { CLIENT_V4, endWorld, HOST_ADDRESS, makeWorld, run, VPN_ADDRESS, WEB, worldName, type World } from '../support/world.js';
 
 const DRIVER = join(ROOT, 'dist', 'test', 'support', 'tunnel-driver.js');
 
@@ -35,17 +35,6 @@ async function withTarget(files: Record<string, string>, body: (name: string) =>
     rmSync(dir, { recursive: true, force: true });
     rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
   }
-}
-
-/** Every wireguard-go on the machine, ended but not yet reaped included (the leak check sees those too). */
-function wireguardGoProcesses(): number[] {
-  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'wireguard-go';
-    } catch {
-      return false;
-    }
-  }).map(Number);
 }
 
 function linksIn(ns: string): string[] {
@@ -91,10 +80,7 @@ if (!isRoot) {
     world = await makeWorld();
   });
   test.after(async () => {
-    world?.close();
-    // A wireguard-go ends by itself 1-2 s after its interface is gone; the leak check after this file looks for it by name.
-    const left = await eventually(() => wireguardGoProcesses().length === 0, 10_000);
-    if (!left) for (const pid of wireguardGoProcesses()) trySh(`kill -KILL ${pid}`);
+    await endWorld(world);
   });
 
   test('curl by name through the tunnel: DNS and HTTP go through the VPN; inside only lo and the tunnel', async () => {

@@ -15,7 +15,7 @@
 // would see 10.201.0.2. Everything is removed by close(), which tests call
 // from finally blocks, also after a failure.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { KEYS } from './wg-samples.js';
 
 export const WEB = '10.203.0.10';
@@ -225,4 +225,27 @@ export async function makeWorld(): Promise<World> {
     },
     close,
   };
+}
+
+/** Every wireguard-go on the machine, ended but not yet reaped included (the leak check sees those too). */
+export function wireguardGoProcesses(): number[] {
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'wireguard-go';
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+/**
+ * Closes WORLD and waits until every wireguard-go has gone: one ends by
+ * itself 1-2 s after its interface is gone, and the leak check after the
+ * file looks for it by name. Killed after 10 s.
+ */
+export async function endWorld(world: World | undefined): Promise<void> {
+  world?.close();
+  const until = Date.now() + 10_000;
+  while (wireguardGoProcesses().length > 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (const pid of wireguardGoProcesses()) spawnSync('kill', ['-KILL', String(pid)]);
 }

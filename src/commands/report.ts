@@ -5,7 +5,7 @@ import type { NamespacePaths } from '../name.js';
 import { wireGuardFiles } from '../network/files.js';
 import { describeTunnels, type NetworkReport } from '../network/report.js';
 import { describeLinks, type LinksReport } from '../network/links.js';
-import { loadNetworkConf } from '../network/network-conf.js';
+import { loadNetworkConf, type NetworkConf } from '../network/network-conf.js';
 import { describeInside, type InsideReport } from '../network/inside-report.js';
 import { describeForwards, type ForwardReport } from '../network/forwards.js';
 
@@ -65,6 +65,7 @@ export function describeNamespace(paths: NamespacePaths, detail = false): Namesp
   const resolv = trustedResolvConf(paths);
   // A file read (or refused) is there; one the trusted read found missing is not: no second look.
   const resolvConf = resolv.text !== undefined || (resolv.problem !== undefined && existsSync(paths.resolvConf));
+  const conf = readOnce(paths);
   const report: NamespaceReport = {
     name: paths.name,
     netns,
@@ -75,17 +76,33 @@ export function describeNamespace(paths: NamespacePaths, detail = false): Namesp
     nsswitchConf: existsSync(paths.nsswitchConf) ? paths.nsswitchConf : '',
     ...(resolv.problem !== undefined ? { resolverProblem: resolv.problem } : {}),
     network: describeTunnels(paths, detail, id, files),
-    links: describeLinks(paths, detail, loadNetworkConf),
-    forwards: describeForwards(paths, declaredForwards(paths)),
+    links: describeLinks(paths, detail, conf),
+    forwards: describeForwards(paths, declaredForwards(conf)),
   };
   const inside = detail ? describeInside(paths) : undefined;
   return inside === undefined ? report : { ...report, inside };
 }
 
+/** network.conf, read (and parsed) once for every part of the report: what it says, or why it was refused. */
+function readOnce(paths: NamespacePaths): () => NetworkConf | undefined {
+  let read: { conf: NetworkConf | undefined } | { error: unknown } | undefined;
+  return () => {
+    if (read === undefined) {
+      try {
+        read = { conf: loadNetworkConf(paths) };
+      } catch (error) {
+        read = { error };
+      }
+    }
+    if ('error' in read) throw read.error;
+    return read.conf;
+  };
+}
+
 /** The forwards network.conf declares; none where it cannot be read (a run would say why). */
-function declaredForwards(paths: NamespacePaths): NonNullable<ReturnType<typeof loadNetworkConf>>['forwards'] {
+function declaredForwards(conf: () => NetworkConf | undefined): NonNullable<NetworkConf>['forwards'] {
   try {
-    return loadNetworkConf(paths)?.forwards ?? [];
+    return conf()?.forwards ?? [];
   } catch {
     return [];
   }

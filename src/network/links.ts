@@ -427,11 +427,11 @@ export interface LinksReport {
  * The links of NAME: what the file asks for and what the record says was
  * made, a row each. With detail (root), whether each is in the kernel too.
  */
-export function describeLinks(paths: NamespacePaths, detail: boolean, load: (paths: NamespacePaths) => { links: readonly LinkSpec[] } | undefined): LinksReport {
+export function describeLinks(paths: NamespacePaths, detail: boolean, load: () => { links: readonly LinkSpec[] } | undefined): LinksReport {
   let asked: readonly LinkSpec[] = [];
   let problem: string | undefined;
   try {
-    asked = load(paths)?.links ?? [];
+    asked = load()?.links ?? [];
   } catch (error) {
     problem = (error as Error).message;
   }

@@ -2,7 +2,7 @@ import { realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { mayExecute } from './access.js';
 import { NetnsRunError } from './errors.js';
-import { chainTrusted, rootOnlyWritable } from './trust.js';
+import { programProblem, rootOnlyWritable } from './trust.js';
 
 // Helpers run as root, so they come from the system's own directories,
 // never from the caller's PATH, and only if root alone can change them.
@@ -90,7 +90,7 @@ export function findProgramAt(candidates: readonly string[]): string | undefined
     } catch {
       continue;
     }
-    if (st.isFile() && executable(st) && rootOnlyWritable(st) && chainTrusted(dirname(real))) return real;
+    if (executable(st) && programProblem(real) === undefined) return real;
   }
   return undefined;
 }

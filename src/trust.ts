@@ -123,3 +123,14 @@ export function readWhole(fd: number, size: number): Buffer {
   }
   return filled === size ? buffer : buffer.subarray(0, filled);
 }
+
+/** Why root may not run PROGRAM (a hook, an nscd, a program outside TRUSTED_PATH), or undefined if it may: a real executable file, root's alone, in directories root's alone up to /. */
+export function programProblem(program: string): string | undefined {
+  const found = lstatSync(program, { throwIfNoEntry: false });
+  if (found === undefined) return 'does not exist';
+  if (!found.isFile()) return 'is not a regular file (give the real path, not a symbolic link)';
+  if (!rootOnlyWritable(found)) return 'must be owned by root and writable by no one else (chown root: ; chmod go-w)';
+  if ((found.mode & 0o111) === 0) return 'is not executable';
+  if (!chainTrusted(dirname(program))) return 'is in a directory that is a symbolic link or that someone other than root can change (give the real path)';
+  return undefined;
+}

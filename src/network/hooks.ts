@@ -11,13 +11,11 @@
 // says by then. A failing up hook rolls the whole set-up back (the down
 // hooks run in that rollback too); a failing down hook is a note.
 
-import { lstatSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { NetnsRunError } from '../errors.js';
 import { describeFailure, failed, HELPER_ENV, tryHelper } from '../helpers.js';
 import type { NamespacePaths } from '../name.js';
 import { findTools } from '../tools.js';
-import { chainTrusted, rootOnlyWritable } from '../trust.js';
+import { programProblem } from '../trust.js';
 import type { HookSpec } from './conf/inside.js';
 import type { NetworkConf } from './conf/draft.js';
 import type { NetworkSetup, NetworkTeardown } from './context.js';
@@ -28,17 +26,6 @@ const RECORD = 'hooks.json';
 interface HooksRecord {
   readonly file: string;
   readonly down: readonly HookSpec[];
-}
-
-/** Why root may not run PROGRAM, or undefined if it may: a real executable file, root's alone, in directories root's alone up to /. */
-export function programProblem(program: string): string | undefined {
-  const st = lstatSync(program, { throwIfNoEntry: false });
-  if (st === undefined) return 'does not exist';
-  if (!st.isFile()) return 'is not a regular file (give the real path, not a symbolic link)';
-  if (!rootOnlyWritable(st)) return 'must be owned by root and writable by no one else (chown root: ; chmod go-w)';
-  if ((st.mode & 0o111) === 0) return 'is not executable';
-  if (!chainTrusted(dirname(program))) return 'is in a directory that is a symbolic link or that someone other than root can change (give the real path)';
-  return undefined;
 }
 
 /** Every hook program of CONF, judged before anything is made. */

@@ -18,7 +18,7 @@ import type { NamespacePaths } from '../name.js';
 import { findTools } from '../tools.js';
 import type { NscdSpec } from './conf/inside.js';
 import type { NetworkSetup, NetworkTeardown } from './context.js';
-import { programProblem } from './hooks.js';
+import { programProblem } from '../trust.js';
 import { alive, processStat, sleepMs } from './processes.js';
 import { readStateRecord, removeStateRecord, writeStateRecord } from './state-record.js';
 

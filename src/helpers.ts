@@ -73,6 +73,13 @@ export interface HelperOptions {
    * malformed key back); the message then says only how it ended.
    */
   readonly quote?: boolean;
+  /**
+   * The helper leads a session of its own, and when its time is up the
+   * whole of it is killed, not only the helper: a hook (an administrator's
+   * program, run as root) may have started children of its own that would
+   * otherwise outlive the failed set-up.
+   */
+  readonly ownSession?: boolean;
 }
 
 /**
@@ -91,9 +98,11 @@ export function tryHelper(file: string, args: readonly string[], options: Helper
     killSignal: 'SIGKILL',
     maxBuffer: 16 * 1024 * 1024,
     windowsHide: true,
+    ...(options.ownSession === true ? { detached: true } : {}),
   });
   const error = result.error as NodeJS.ErrnoException | undefined;
   const timedOut = error?.code === 'ETIMEDOUT';
+  if (timedOut && options.ownSession === true && result.pid > 0) killSession(result.pid);
   return {
     code: result.status,
     signal: result.signal,
@@ -105,6 +114,19 @@ export function tryHelper(file: string, args: readonly string[], options: Helper
 }
 
 /** Runs a helper that must succeed; its standard output, or one line saying what failed ("<doing> failed: <why>"). */
+/**
+ * What is left of the session LEADER led (its process group, as a hook's
+ * children stay in it unless they make their own). The group's id stays
+ * taken while any member lives, so the signal cannot reach a stranger.
+ */
+function killSession(leader: number): void {
+  try {
+    process.kill(-leader, 'SIGKILL');
+  } catch {
+    // ESRCH: nothing of it is left.
+  }
+}
+
 export function runHelper(file: string, args: readonly string[], doing: string, options: HelperOptions = {}): string {
   const outcome = tryHelper(file, args, options);
   if (failed(outcome)) {

@@ -58,7 +58,7 @@ function runHook(hook: HookSpec, paths: NamespacePaths, tools: HookTools): strin
   // In / either way: not in whatever directory netns-run was started from.
   const [file, args] = hook.where === 'host' ? [tools.env, ['--chdir=/', '--', ...hook.argv]] : [tools.nsenter, [`--net=${paths.netns}`, `--mount=${paths.mntns}`, '--wd=/', '--', ...hook.argv]];
   const timeoutMs = hook.timeoutSeconds * 1000;
-  const outcome = tryHelper(file, args, { env, timeoutMs, stdout: 'ignore' });
+  const outcome = tryHelper(file, args, { env, timeoutMs, stdout: 'ignore', ownSession: true });
   if (!failed(outcome)) return undefined;
   // nsenter's own failure (no mount namespace) says so on its stderr; the hook's words are not quoted.
   return describeFailure(hook.argv[0]!, outcome, timeoutMs);

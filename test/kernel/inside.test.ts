@@ -317,13 +317,19 @@ test('[Hook]: a hook others may change, or in a directory others may change, is 
     assert.match(inTmp.stderr, `the hook ${t.scratch}/hook is in a directory that is a symbolic link or that someone other than root can change`);
     assert.equal(logLines(log), [], 'it never ran');
     chmodSync(t.scratch, 0o755);
-    t.write('hook', HOOK.replace('exit "$status"', 'sleep 20'), 0o755);
+    // A child of the hook's own, apart from its standard streams, as a daemon would be: stopped with the hook.
+    t.write('hook', HOOK.replace('exit "$status"', 'sleep 300 </dev/null >/dev/null 2>&1 &\necho $! > "$log.child"\nsleep 20'), 0o755);
     t.write('network.conf', `[Hook]\nWhen = up\nExec = ${t.dir}/hook ${log} A\nTimeout = 1\n`);
     const started = Date.now();
     const slow = await t.netnsRun([t.name, '--', 'true']);
     assertOneErrorLine(slow, 125, 'a hook over its time');
     assert.match(slow.stderr, 'failed: timed out after 1 s');
     assert.ok(Date.now() - started < 15_000, 'not waited for');
+    const child = Number(readFileSync(`${log}.child`, 'utf8'));
+    assert.ok(child > 0, 'the hook started its child');
+    const stopped = await eventually(() => !alive(child), 3_000);
+    if (!stopped) process.kill(child, 'SIGKILL');
+    assert.ok(stopped, `the hook's child ${child} outlived it`);
     assertNothingOf(t.name, 'a hook over its time');
   });
 });

@@ -11,7 +11,7 @@ import type { Caller, Elevation } from './caller.js';
 import { NetnsRunError } from './errors.js';
 import { namespaceId } from './ensure/inspect.js';
 import type { NamespacePaths } from './name.js';
-import { loadPolicy, may, memberOf, POLICY_FILE, refusal, type Action, type Policy } from './policy.js';
+import { CreateRefused, loadPolicy, may, memberOf, POLICY_FILE, refusal, type Action, type Policy } from './policy.js';
 import { findTool } from './tools.js';
 
 /** Who asks, how they are privileged, and what the policy lets them do. */
@@ -53,13 +53,13 @@ export function plainUser(): Person {
  * to raise if NAME turns out to need creating under the lock (root may have
  * deleted it since this look).
  */
-export async function authorise(caller: Caller, paths: NamespacePaths, action: Action): Promise<NetnsRunError | undefined> {
+export async function authorise(caller: Caller, paths: NamespacePaths, action: Action): Promise<CreateRefused | undefined> {
   if (caller.uid === 0) return undefined;
   const asker = await askerOf(caller, caller.elevation);
   if (asker.policyProblem !== undefined) throw new NetnsRunError(asker.policyProblem);
   if (!asker.may(paths.name, 'use')) throw refusal(caller, paths.name, 'use');
   if (action !== 'create' || asker.may(paths.name, 'create')) return undefined;
-  const cannotCreate = refusal(caller, paths.name, 'create');
+  const cannotCreate = new CreateRefused(caller.user, paths.name);
   if (namespaceId(paths.netns) === undefined) throw cannotCreate;
   return cannotCreate;
 }

@@ -120,8 +120,32 @@ export function loadPolicy(file = POLICY_FILE): Policy {
 
 /** The refusal a caller gets, naming what they lack and who can grant it. */
 export function refusal(caller: Caller, name: string, action: Action): NetnsRunError {
-  const what = action === 'create' ? `make the new namespace ${name}` : `use the namespace ${name}`;
-  return new NetnsRunError(`${caller.user} may not ${what}: no rule in ${POLICY_FILE} allows it; ask an administrator (see SECURITY.md)`);
+  if (action === 'create') return new CreateRefused(caller.user, name);
+  return new NetnsRunError(`${caller.user} may not use the namespace ${name}: no rule in ${POLICY_FILE} allows it; ask an administrator (see SECURITY.md)`);
+}
+
+/**
+ * A caller who may use NAME but not create it: raised when the namespace
+ * itself would have to be made, or, where it stands but its network (a
+ * tunnel, a link) is not made yet, as forNetwork() says it: making that
+ * network is creating too, and "the new namespace" would be untrue.
+ */
+export class CreateRefused extends NetnsRunError {
+  readonly #user: string;
+  readonly #name: string;
+
+  constructor(user: string, name: string) {
+    super(`${user} may not make the new namespace ${name}: no rule in ${POLICY_FILE} allows it; ask an administrator (see SECURITY.md)`);
+    this.#user = user;
+    this.#name = name;
+  }
+
+  forNetwork(): NetnsRunError {
+    return new NetnsRunError(
+      `${this.#user} may not make the network of namespace ${this.#name} (its tunnels or links are not up yet): no rule in ${POLICY_FILE} allows 'create'; ` +
+        `ask an administrator to run 'netns-run --ensure ${this.#name}' or for a create rule (see SECURITY.md)`,
+    );
+  }
 }
 
 /**

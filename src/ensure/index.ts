@@ -1,4 +1,5 @@
 import type { NamespacePaths } from '../name.js';
+import type { CreateRefused } from '../policy.js';
 import { NetnsRunError } from '../errors.js';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { readRecords, wireGuardFiles, wireGuardPaths } from '../network/files.js';
@@ -36,7 +37,7 @@ export interface EnsureOptions {
  * no lock and runs no helper. cannotCreate, when given, is raised if the
  * network namespace itself would have to be made: the caller may only use it.
  */
-export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: Error, options: EnsureOptions = {}): Promise<Ensured> {
+export async function ensureNamespace(paths: NamespacePaths, cannotCreate?: CreateRefused, options: EnsureOptions = {}): Promise<Ensured> {
   const facts = inspect(paths);
   // --ensure also brings the tunnels to what the files say now; a caller who may only use NAME does not change its network.
   const reconcile = options.reconcile === true && cannotCreate === undefined && hasNetwork(paths);

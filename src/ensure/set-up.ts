@@ -6,6 +6,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
 import type { NamespacePaths } from '../name.js';
+import type { CreateRefused } from '../policy.js';
 import { loadNetworkConfig } from '../network/config.js';
 import { renderResolvConf } from '../network/wg-quick.js';
 import { reconcileTunnels } from '../network/wireguard.js';
@@ -20,7 +21,7 @@ import { step, type SetupContext } from './steps.js';
 import { newUndo } from './undo.js';
 
 /** ensureNamespace's set-up, all or nothing, under NAME's lock. FACTS: what inspect() saw before the lock was taken. */
-export async function setUp(paths: NamespacePaths, facts: NamespaceFacts, cannotCreate: Error | undefined, reconcile: boolean): Promise<Ensured> {
+export async function setUp(paths: NamespacePaths, facts: NamespaceFacts, cannotCreate: CreateRefused | undefined, reconcile: boolean): Promise<Ensured> {
   const readOnly = readOnlyDirectory(paths, facts);
   if (readOnly !== undefined) throw notHere(paths, `${readOnly} is read-only`);
   const tools = findTools(['ip', 'nsenter', 'unshare', 'mount', 'umount', 'sh', 'flock', 'taskset'] as const);
@@ -36,7 +37,8 @@ export async function setUp(paths: NamespacePaths, facts: NamespaceFacts, cannot
     const steps = planEnsure(inspect(paths));
     // Or removed it: a caller who may only use NAME must not be the one to make it.
     // Putting a tunnel or a link in (a host end, NAT) is making the namespace's network: create as well.
-    if (cannotCreate !== undefined && (steps.includes('create-netns') || steps.includes('make-tunnels') || steps.includes('make-links'))) throw cannotCreate;
+    if (cannotCreate !== undefined && steps.includes('create-netns')) throw cannotCreate;
+    if (cannotCreate !== undefined && (steps.includes('make-tunnels') || steps.includes('make-links'))) throw cannotCreate.forNetwork();
     // Every WireGuard file is read and checked before the first step: a bad one makes nothing.
     const network = reconcile || steps.includes('make-tunnels') || steps.includes('default-resolv-conf') ? loadNetworkConfig(paths) : undefined;
     // network.conf likewise, whenever a part of it is to be applied.

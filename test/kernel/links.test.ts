@@ -262,7 +262,7 @@ if (!isRoot) {
         try {
           const refused = await asUser();
           assertOneErrorLine(refused, 125, 'use only');
-          assert.match(refused.stderr, /may not make the new namespace/);
+          assert.match(refused.stderr, `${user.name} may not make the network of namespace ${ns} (its tunnels or links are not up yet)`);
           assert.equal(world.hostLinks(), before.links, 'a host end was made for a user who may only use the namespace');
           assert.equal(linksIn(ns), ['lo']);
         } finally {

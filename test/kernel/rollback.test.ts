@@ -180,8 +180,8 @@ function touching(marker: string): string[] {
     const name = uniqueName('gone');
     const { ensureNamespace } = await import('../../src/ensure/index.js');
     const { pathsFor } = await import('../../src/name.js');
-    const { NetnsRunError } = await import('../../src/errors.js');
-    const refusal = new NetnsRunError(`not allowed to create ${name}`);
+    const { CreateRefused } = await import('../../src/policy.js');
+    const refusal = new CreateRefused('bob', name);
     try {
       let caught: unknown;
       await ensureNamespace(pathsFor(name), refusal).catch((error: unknown) => (caught = error));

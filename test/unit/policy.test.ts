@@ -14,7 +14,7 @@ import type { Caller } from '../../src/caller.js';
 import { NetnsRunError } from '../../src/errors.js';
 import { NAME_PATTERN } from '../../src/name.js';
 import {
-  EMPTY_POLICY, POLICY_FILE, loadPolicy, may, memberOf, parsePolicy, refusal, type Member, type Policy, type Rule,
+  CreateRefused, EMPTY_POLICY, POLICY_FILE, loadPolicy, may, memberOf, parsePolicy, refusal, type Member, type Policy, type Rule,
 } from '../../src/policy.js';
 
 const isRoot = process.geteuid?.() === 0;
@@ -403,6 +403,13 @@ test('refusal names the user, the namespace and the policy file, in one line wit
   assert.is(create.status, 125);
   assert.ok(create.message.startsWith('bob may not make the new namespace vpn0: '), create.message);
   assert.ok(create.message.includes('/etc/netns-run.conf'), create.message);
+  // Where the namespace stands and only its network is missing, the refusal says that, not "the new namespace".
+  assert.instance(create, CreateRefused);
+  const network = (create as CreateRefused).forNetwork();
+  assert.is(network.status, 125);
+  assert.ok(network.message.startsWith('bob may not make the network of namespace vpn0 (its tunnels or links are not up yet): '), network.message);
+  assert.ok(network.message.includes("'netns-run --ensure vpn0'"), network.message);
+  assert.not.match(network.message, /[\r\n]|new namespace/);
 });
 
 // ---- loadPolicy(): read like sudoers reads sudoers ------------------------------

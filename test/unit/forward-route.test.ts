@@ -34,6 +34,12 @@ test('DNAT over a veth to the host: in, to an Address= of the veth whose PeerAdd
   }
 });
 
+test('HostIPv6Forwarding=yes without Masquerade=yes: taken for an IPv6 forward DNAT carries over that veth, refused for one of IPv4', () => {
+  const veth = VETH + 'HostIPv6Forwarding = yes\n';
+  assert.is(parseNetworkConf(veth + forward('in', '[2001:db8::1]:8080', '[fd25::2]:9091'), FILE).links[0]!.kind, 'veth');
+  assert.throws(() => parseNetworkConf(veth + forward('in', '192.0.2.1:8080', '10.250.0.2:9091'), FILE), /network\.conf:1: HostIPv6Forwarding=yes of \[Veth\] ve0 .* needs Masquerade=yes or such a \[Forward\]/);
+});
+
 test('the proxy everywhere else, each with its reason', () => {
   const cases: [string, RegExp][] = [
     [forward('in', '192.0.2.1:8080', '10.250.0.2:9091'), /no Address= of a \[Veth\]/], // tunnel-only: no veth

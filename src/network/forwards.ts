@@ -1,19 +1,19 @@
 // The [Forward]s of network.conf: a port of the host reaching a service in
 // the namespace (in), and a port inside reaching a service of the host (out).
 //
-// Mechanism: a proxy whose listening socket is made in one network
-// namespace and which runs, and connects, in the other. It is the one
-// mechanism that works for every namespace, a tunnel-only one included
-// (no veth, so nothing to route or DNAT over), and it needs no nftables
-// rule, no forwarding switched on and no route on the host. DNAT over a veth
-// keeps the client's address and is a little faster (1,040 against 887 MB/s
-// measured here); it can come with the [Veth] links as an option, it is not
-// needed for a forward to work.
+// Mechanism: forward-route.ts picks it per forward. A forward in over a
+// [Veth] to the host is DNAT in the links' table (links.ts makes and
+// removes the rules; here it only gets a record, for --status). Every other
+// one is a proxy whose listening socket is made in one network namespace and
+// which runs, and connects, in the other: the one mechanism that works for
+// every namespace, a tunnel-only one included (nothing to route or DNAT
+// over), with no nftables rule, no forwarding switched on and no route.
 //
-// Each forward is one long-running process, started like wireguard-go
+// Each proxy is one long-running process, started like wireguard-go
 // (helpers.ts's startDaemon) and recorded with its PID, start time and a
-// random tag in its environment, so that --down ends exactly it and a crash
-// half-way leaves something to find. The chain, all exec'd in one PID:
+// random tag in its environment, so that --down ends exactly it, a crash
+// half-way leaves something to find, and a run that finds it dead starts it
+// again (restartDeadForwards). The chain, all exec'd in one PID:
 //   [nsenter --net=LISTEN-SIDE] perl BINDER   (root: makes the socket, fd 3)
 //   nsenter --net=CONNECT-SIDE                 (root: moves to the other side)
 //   setpriv --reuid=65534 ... --no-new-privs   (nobody, no capabilities)

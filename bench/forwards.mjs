@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // npm run bench: the [Forward]s of network.conf (issue 15) against direct
 // connections taken in the same run. netns-run runs in a namespace standing
-// in for the host (H) and makes NAME, which has only lo: nothing but the
-// forwards joins the two. For each forward: 100 MB downloads (throughput)
-// and request/answer round trips on fresh connections (connect latency),
-// through the forward and directly (client and server on one side's
-// loopback); UDP forwards: round trips. Targets: >= 0.85x the direct
+// in for the host (H) and makes NAME, which has lo and a veth to H: the
+// forwards on loopback go through the proxy (nothing routes between the two
+// loopbacks), one forward to the veth's address by DNAT. For each forward:
+// 100 MB downloads (throughput) and request/answer round trips on fresh
+// connections (connect latency), through the forward and directly (client
+// and server on one side, at the service's own address); UDP forwards:
+// round trips. Targets: >= 0.85x the direct
 // throughput, <= +0.5 ms a connection. Prints pass/FAIL; exits 0 whatever
 // the numbers say (it fails only if something it runs fails). Run as root.
 // Environment:
@@ -29,12 +31,13 @@ if (process.geteuid() !== 0) {
   process.exit(1);
 }
 
-// A download source on PORT, a one-byte echo on PORT+1 (TCP), a UDP echo on PORT+2; 127.0.0.1 and ::1.
+// A download source on PORT, a one-byte echo on PORT+1 (TCP), a UDP echo on PORT+2; on ADDRESSES (default 127.0.0.1 and ::1).
 const SERVER = `
 const net = require('node:net'), dgram = require('node:dgram');
-const port = Number(process.argv[1]); const chunk = Buffer.alloc(1 << 20, 120); let up = 0;
-const ready = () => { if (++up === 6) process.stdout.write('ready\\n'); };
-for (const host of ['127.0.0.1', '::1']) {
+const [first, ...given] = process.argv.slice(1); const hosts = given.length > 0 ? given : ['127.0.0.1', '::1'];
+const port = Number(first); const chunk = Buffer.alloc(1 << 20, 120); let up = 0;
+const ready = () => { if (++up === hosts.length * 3) process.stdout.write('ready\\n'); };
+for (const host of hosts) {
   net.createServer((c) => { c.on('error', () => {}); let left = ${MB}; const go = () => { while (left > 0) { left--; if (!c.write(chunk)) return c.once('drain', go); } c.end(); }; go(); }).listen(port, host, ready);
   net.createServer((c) => { c.on('error', () => {}); c.on('data', (d) => c.end(d)); }).listen(port + 1, host, ready);
   const u = dgram.createSocket(host === '::1' ? 'udp6' : 'udp4'); u.on('message', (m, f) => u.send(m, f.port, f.address)); u.bind(port + 2, host, ready);
@@ -77,8 +80,8 @@ function run(file, args) {
 const inNs = (ns, file, args) => run('nsenter', [`--net=/run/netns/${ns}`, '--', file, ...args]);
 const client = (ns, ...args) => Number(inNs(ns, process.execPath, ['-e', CLIENT, ...args.map(String)]).trim());
 
-async function server(ns, port) {
-  const child = spawn('nsenter', [`--net=/run/netns/${ns}`, '--', process.execPath, '-e', SERVER, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function server(ns, port, ...addresses) {
+  const child = spawn('nsenter', [`--net=/run/netns/${ns}`, '--', process.execPath, '-e', SERVER, String(port), ...addresses], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   await new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => String(d).includes('ready') && resolve());
@@ -97,8 +100,11 @@ function cleanUp() {
 }
 
 // Each row: a forward, where its client and its server are, and where the direct client is (beside the server).
+// The DNAT row: NAME's veth to H (10.252.0.2, H's end 10.252.0.1); a client of H's own, against one inside at the service's address.
+const VETH = '[Veth]\nName = ve0\nAddress = 10.252.0.2/30\nPeerAddress = 10.252.0.1/30\n';
 const ROWS = [
   { label: 'in  tcp 127.0.0.1', conf: ['in', 'tcp', '127.0.0.1:9100', '127.0.0.1:9200'], from: 'host', to: 'inside', address: '127.0.0.1', port: 9100, direct: 9200 },
+  { label: 'in  tcp DNAT (veth)', conf: ['in', 'tcp', '10.252.0.1:9120', '10.252.0.2:9220'], from: 'host', to: 'inside', address: '10.252.0.1', port: 9120, directAddress: '10.252.0.2', direct: 9220 },
   { label: 'in  tcp [::1]', conf: ['in', 'tcp', '[::1]:9100', '[::1]:9200'], from: 'host', to: 'inside', address: '::1', port: 9100, direct: 9200 },
   { label: 'out tcp 127.0.0.1', conf: ['out', 'tcp', '127.0.0.1:9400', '127.0.0.1:9300'], from: 'inside', to: 'host', address: '127.0.0.1', port: 9400, direct: 9300 },
   { label: 'in  udp 127.0.0.1', conf: ['in', 'udp', '127.0.0.1:9102', '127.0.0.1:9202'], from: 'host', to: 'inside', address: '127.0.0.1', port: 9102, direct: 9202, udp: true },
@@ -112,11 +118,12 @@ try {
   run('ip', ['-n', host, 'link', 'set', 'lo', 'up']);
   mkdirSync(confDir, { recursive: true, mode: 0o755 });
   const sections = [...ROWS, ...echoRows].map(({ conf: [direction, protocol, listen, connect] }) => `[Forward]\nDirection = ${direction}\nProtocol = ${protocol}\nListen = ${listen}\nConnect = ${connect}\n`);
-  writeFileSync(`${confDir}/network.conf`, sections.join('\n'), { mode: 0o644 });
+  writeFileSync(`${confDir}/network.conf`, [VETH, ...sections].join('\n'), { mode: 0o644 });
   const made = Date.now();
   inNs(host, BIN, [name, '--', 'true']);
   const madeMs = Date.now() - made;
   await server(name, 9200);
+  await server(name, 9220, '10.252.0.2');
   await server(host, 9300);
   for (const [listen, to] of [[9110, 9200], [9111, 9201]]) {
     const relay = spawn('nsenter', [`--net=/run/netns/${host}`, '--', 'perl', '-e', BINDER, 'tcp', '4', '127.0.0.1', String(listen), 'nsenter', `--net=/run/netns/${name}`, '--',
@@ -132,12 +139,13 @@ try {
   for (const row of [...ROWS.slice(0, 1), RELAY_ROW, ...ROWS.slice(1)]) {
     const nsFrom = side(row.from);
     const nsServer = side(row.to);
+    const directAddress = row.directAddress ?? row.address;
     if (row.udp) {
       const through = [];
       const direct = [];
       for (let i = 0; i < 3; i += 1) {
         through.push(client(nsFrom, 'ulat', row.address, row.port, CONNS));
-        direct.push(client(nsServer, 'ulat', row.address, row.direct, CONNS));
+        direct.push(client(nsServer, 'ulat', directAddress, row.direct, CONNS));
       }
       const extra = median(through) - median(direct);
       const ok = extra <= 0.5;
@@ -149,7 +157,7 @@ try {
     const direct = [];
     for (let i = 0; i < RUNS; i += 1) {
       through.push(client(nsFrom, 'tput', row.address, row.port));
-      direct.push(client(nsServer, 'tput', row.address, row.direct));
+      direct.push(client(nsServer, 'tput', directAddress, row.direct));
     }
     const ratio = median(through) / median(direct);
     const tputOk = ratio >= 0.85;
@@ -157,7 +165,7 @@ try {
     const lDirect = [];
     for (let i = 0; i < 3; i += 1) {
       lThrough.push(client(nsFrom, 'lat', row.address, row.port + 1, CONNS));
-      lDirect.push(client(nsServer, 'lat', row.address, row.direct + 1, CONNS));
+      lDirect.push(client(nsServer, 'lat', directAddress, row.direct + 1, CONNS));
     }
     const extra = median(lThrough) - median(lDirect);
     const latOk = extra <= 0.5;

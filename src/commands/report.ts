@@ -99,11 +99,11 @@ function readOnce(paths: NamespacePaths): () => NetworkConf | undefined {
   };
 }
 
-/** The forwards network.conf declares; none where it cannot be read (a run would say why). */
-function declaredForwards(conf: () => NetworkConf | undefined): NonNullable<NetworkConf>['forwards'] {
+/** The forwards network.conf declares, with the links that decide what carries them; none where it cannot be read (a run would say why). */
+function declaredForwards(conf: () => NetworkConf | undefined): Pick<NetworkConf, 'forwards' | 'links'> {
   try {
-    return conf()?.forwards ?? [];
+    return conf() ?? { forwards: [], links: [] };
   } catch {
-    return [];
+    return { forwards: [], links: [] };
   }
 }

@@ -2,6 +2,7 @@ import { lstatSync, readFileSync, readlinkSync, statfsSync, statSync } from 'nod
 import type { MadeCoverKey, NamespacePaths } from '../name.js';
 import { madeInterfaces, readText, wireGuardFiles } from '../network/files.js';
 import type { NamespaceFacts } from './plan.js';
+import { hasDeadForward } from '../network/forward-records.js';
 
 /** statfs(2) f_type of the nsfs filesystem: what a bound /proc/PID/ns/* file shows. */
 const NSFS_MAGIC = 0x6e736673;
@@ -90,6 +91,8 @@ export function inspect(paths: NamespacePaths): NamespaceFacts {
   const netnsId = namespaceId(paths.netns);
   const tunnels = tunnelsFact(paths, netnsId);
   const networkConf = networkConfFact(paths, netnsId);
+  // A readdir of a directory that is mostly absent: what a run pays to notice a dead forward.
+  const deadForwards = networkConf === 'made' && hasDeadForward(paths);
   const { netns, mntns } = namespaceState(paths, netnsId);
   const now = new Map(paths.covered.map(({ host }) => [host, hostIdentity(host)]));
   const hostFacts = { missingHostPaths: paths.covered.filter(({ host, kind }) => kind !== 'optional-directory' && now.get(host) === 'missing').map(({ key }) => key as MadeCoverKey) };
@@ -99,10 +102,10 @@ export function inspect(paths: NamespacePaths): NamespaceFacts {
     const recorded = new Map(readText(paths.covers).split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
     const replacedCovers = [...now].filter(([host, id]) => recorded.get(host) !== id).map(([host]) => host);
     // Nothing below matters on the warm path; skip reading the mount table.
-    return { netns, stateRoot: 'mounted', mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers, tunnels, networkConf };
+    return { netns, stateRoot: 'mounted', mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers, tunnels, networkConf, deadForwards };
   }
   const stateRoot = mountPoints().has(paths.stateRoot) ? 'mounted' : 'unmounted';
-  return { netns, stateRoot, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [], tunnels, networkConf };
+  return { netns, stateRoot, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [], tunnels, networkConf, deadForwards };
 }
 
 /** mntns.for: the network namespace the mount namespace was made for, then the mount namespace it was bound from. */

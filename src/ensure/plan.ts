@@ -34,6 +34,8 @@ export interface NamespaceFacts {
    * is --ensure's business (it reconciles), not a run's.
    */
   readonly networkConf: 'none' | 'made' | 'missing';
+  /** A forward's proxy, made with network.conf for this very namespace, has died: a run starts it again. */
+  readonly deadForwards: boolean;
 }
 
 export type EnsureStep =
@@ -43,6 +45,7 @@ export type EnsureStep =
   | 'make-tunnels'
   | 'make-links'
   | 'make-forwards'
+  | 'restart-forwards'
   | 'make-state-root-private'
   | 'default-resolv-conf'
   | 'default-nsswitch-conf'
@@ -77,6 +80,7 @@ export function planEnsure(facts: NamespaceFacts): EnsureStep[] {
   if (applyConf) steps.push('configure-inside');
   if (facts.tunnels === 'missing' || (facts.tunnels === 'made' && !netnsUsable)) steps.push('make-tunnels');
   if (applyConf) steps.push('make-links', 'make-forwards');
+  else if (facts.deadForwards) steps.push('restart-forwards');
   // nscd and the inside hooks run in the kept mount namespace, so they come after it.
   const afterMntns: EnsureStep[] = applyConf ? ['start-nscd', 'run-up-hooks', 'record-network'] : [];
   if (!facts.resolvConf) steps.push('default-resolv-conf');

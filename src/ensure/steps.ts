@@ -24,7 +24,7 @@ import type { NetworkConf } from '../network/network-conf.js';
 import type { NetworkSetup, NetworkTeardown } from '../network/context.js';
 import { configureInside } from '../network/inside.js';
 import { makeLinks, removeLinks } from '../network/links.js';
-import { makeForwards, removeForwards } from '../network/forwards.js';
+import { makeForwards, removeForwards, restartDeadForwards } from '../network/forwards.js';
 import { startNscd, stopNscd } from '../network/nscd.js';
 import { runDownHooks, runUpHooks } from '../network/hooks.js';
 import { writeFileSync } from 'node:fs';
@@ -106,6 +106,11 @@ const STEPS: Readonly<Record<EnsureStep, Step>> = {
   },
   'make-links': confPart('making the links of network.conf', makeLinks, removeLinks),
   'make-forwards': confPart('making the forwards of network.conf', makeForwards, removeForwards),
+  // From the records, not the file: what was made is kept running; an edit is --ensure's to apply. make-forwards tears them down.
+  'restart-forwards': {
+    what: 'starting again the forwards whose process died',
+    apply: ({ paths, undo }) => restartDeadForwards(paths, undo),
+  },
   'default-resolv-conf': {
     what: 'writing the default resolv.conf',
     // DNS = in a WireGuard file replaces the public defaults: with a tunnel, they are not used at all.

@@ -1,19 +1,19 @@
 // The [Forward]s of network.conf: a port of the host reaching a service in
 // the namespace (in), and a port inside reaching a service of the host (out).
 //
-// Mechanism: a proxy whose listening socket is made in one network
-// namespace and which runs, and connects, in the other. It is the one
-// mechanism that works for every namespace, a tunnel-only one included
-// (no veth, so nothing to route or DNAT over), and it needs no nftables
-// rule, no forwarding switched on and no route on the host. DNAT over a veth
-// keeps the client's address and is a little faster (1,040 against 887 MB/s
-// measured here); it can come with the [Veth] links as an option, it is not
-// needed for a forward to work.
+// Mechanism: forward-route.ts picks it per forward. A forward in over a
+// [Veth] to the host is DNAT in the links' table (links.ts makes and
+// removes the rules; here it only gets a record, for --status). Every other
+// one is a proxy whose listening socket is made in one network namespace and
+// which runs, and connects, in the other: the one mechanism that works for
+// every namespace, a tunnel-only one included (nothing to route or DNAT
+// over), with no nftables rule, no forwarding switched on and no route.
 //
-// Each forward is one long-running process, started like wireguard-go
+// Each proxy is one long-running process, started like wireguard-go
 // (helpers.ts's startDaemon) and recorded with its PID, start time and a
-// random tag in its environment, so that --down ends exactly it and a crash
-// half-way leaves something to find. The chain, all exec'd in one PID:
+// random tag in its environment, so that --down ends exactly it, a crash
+// half-way leaves something to find, and a run that finds it dead starts it
+// again (restartDeadForwards). The chain, all exec'd in one PID:
 //   [nsenter --net=LISTEN-SIDE] perl BINDER   (root: makes the socket, fd 3)
 //   nsenter --net=CONNECT-SIDE                 (root: moves to the other side)
 //   setpriv --reuid=65534 ... --no-new-privs   (nobody, no capabilities)
@@ -30,6 +30,7 @@
 // as does TCP where systemd-socket-proxyd is not installed.
 
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { forwardRuns, forwardsDir, readForwardRecords, type ForwardRecord } from './forward-records.js';
 import { readText } from './files.js';
 import { alive, processStat, sleepMs } from './processes.js';
 import { randomHex } from './digest.js';
@@ -39,7 +40,9 @@ import type { NamespacePaths } from '../name.js';
 import { findProgramAt, findTools } from '../tools.js';
 import { rootOnlyWritable } from '../trust.js';
 import type { NetworkSetup, NetworkTeardown } from './context.js';
-import { endpointText, forwardText, type Endpoint, type ForwardSpec } from './conf/forwards.js';
+import { endpointText, forwardText, type ForwardSpec } from './conf/forwards.js';
+import { forwardRoute } from './forward-route.js';
+import type { NetworkConf } from './network-conf.js';
 
 /** Who a forward runs as once its socket is made: the overflow user, nobody. */
 export const FORWARD_UID = 65534;
@@ -121,27 +124,6 @@ if (proto === 'tcp') {
 }
 `;
 
-/** What netns-run made for one forward, so that --down ends exactly that. */
-export interface ForwardRecord {
-  readonly direction: ForwardSpec['direction'];
-  readonly protocol: ForwardSpec['protocol'];
-  readonly listen: Endpoint;
-  readonly connect: Endpoint;
-  /** network.conf's line of its [Forward] when it was made. */
-  readonly line: number;
-  /** In the forward's environment as NETNS_RUN_FORWARD: finds it when a crash cut the record short of its PID. */
-  readonly tag: string;
-  /** The program that carries it: systemd-socket-proxyd or node. */
-  readonly program: string;
-  readonly pid?: number;
-  /** /proc/PID/stat field 22: a PID alone may be reused. */
-  readonly startTime?: string;
-}
-
-function forwardsDir(paths: Pick<NamespacePaths, 'networkState'>): string {
-  return `${paths.networkState}/forwards`;
-}
-
 /** Readable by all, so that a user's --status shows the forwards too: a record holds no secret. */
 function makeRootDir(path: string): void {
   mkdirSync(path, { recursive: true, mode: 0o755 });
@@ -152,28 +134,6 @@ function makeRootDir(path: string): void {
 function writeRecord(dir: string, name: string, record: ForwardRecord): void {
   writeFileSync(`${dir}/${name}.new`, `${JSON.stringify(record)}\n`, { mode: 0o644, flag: 'w' });
   renameSync(`${dir}/${name}.new`, `${dir}/${name}.json`);
-}
-
-const TAG = /^[0-9a-f]{16}$/;
-
-export function readForwardRecords(paths: Pick<NamespacePaths, 'networkState'>): { name: string; record: ForwardRecord }[] {
-  const dir = forwardsDir(paths);
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const found: { name: string; record: ForwardRecord }[] = [];
-  for (const entry of entries.filter((e) => /^[0-9]+\.json$/.test(e)).sort((a, b) => parseInt(a, 10) - parseInt(b, 10))) {
-    try {
-      const record = JSON.parse(readFileSync(`${dir}/${entry}`, 'utf8')) as ForwardRecord;
-      if (typeof record.tag === 'string' && TAG.test(record.tag)) found.push({ name: entry.replace(/\.json$/, ''), record });
-    } catch {
-      // cut short by a crash: its process, if any, carries no record to end it by; the tag search needs one
-    }
-  }
-  return found;
 }
 
 function hasTag(pid: number, tag: string): boolean {
@@ -201,21 +161,11 @@ function findTagged(tag: string): { pid: number; startTime: string } | undefined
   return undefined;
 }
 
-/**
- * Does the forward of RECORD run now? For --status, also a user's: the tag
- * in the environment of nobody's process is root's to read, and the start
- * time alone already tells a reused PID apart.
- */
-export function forwardRuns(record: ForwardRecord): boolean {
-  if (record.pid === undefined) return false;
-  const stat = processStat(record.pid);
-  return stat !== undefined && stat.state !== 'Z' && stat.startTime === record.startTime;
-}
-
 const STOP_TIMEOUT_MS = 2_000;
 
 /** Ends the forward RECORD names, if it still runs. Never throws. Returns what could not be ended. */
 function stopForward(given: ForwardRecord): string[] {
+  if (given.route === 'dnat') return [];
   const found = given.pid === undefined ? findTagged(given.tag) : undefined;
   const record: ForwardRecord = found !== undefined ? { ...given, ...found } : given;
   if (!isRecordedForward(record)) return [];
@@ -229,8 +179,6 @@ function stopForward(given: ForwardRecord): string[] {
   }
   return [];
 }
-
-/** A program root may run: a regular file only root can change, in directories only root can change. */
 
 const PROXYD = ['/usr/lib/systemd/systemd-socket-proxyd', '/lib/systemd/systemd-socket-proxyd'];
 
@@ -271,7 +219,7 @@ interface ForwardTools {
 
 /** A forward started, not yet known to run. */
 interface Starting {
-  readonly spec: ForwardSpec;
+  readonly spec: Pick<ForwardSpec, 'direction' | 'protocol' | 'listen' | 'connect' | 'line'>;
   readonly pid: number;
   readonly program: string;
   /** The inode of the network namespace it must end up in. */
@@ -279,17 +227,20 @@ interface Starting {
   readonly errors: string;
 }
 
-/** Starts the forward SPEC of NAME, recorded under NAME; waitStarted then waits until it runs as nobody on its side. */
-function startForward(spec: ForwardSpec, index: number, paths: NamespacePaths, tools: ForwardTools, undo: NetworkSetup['undo']): Starting {
+/**
+ * Starts the forward SPEC of NAME, recorded as NAME; waitStarted then waits
+ * until it runs as nobody on its side. A RESTART keeps its record on a
+ * rollback: it then names a dead forward, which the next run tries again.
+ */
+function startForward(spec: Starting['spec'], name: string, paths: NamespacePaths, tools: ForwardTools, undo: NetworkSetup['undo'], restart = false): Starting {
   const dir = forwardsDir(paths);
-  const name = String(index);
   const tag = randomHex(8);
   const argv = carrier(spec, tools.proxyd, process.execPath);
   const program = realpathSync(argv[0]!);
   const base: ForwardRecord = { direction: spec.direction, protocol: spec.protocol, listen: spec.listen, connect: spec.connect, line: spec.line, tag, program };
   // Written before the process exists: a crash right after still leaves its tag to find it by.
   writeRecord(dir, name, base);
-  undo.push(`remove ${dir}/${name}.json`, () => rmSync(`${dir}/${name}.json`, { force: true }));
+  if (!restart) undo.push(`remove ${dir}/${name}.json`, () => rmSync(`${dir}/${name}.json`, { force: true }));
   const hostNet = `/proc/${process.pid}/ns/net`;
   const [listenSide, connectSide] = spec.direction === 'in' ? [undefined, paths.netns] : [paths.netns, hostNet];
   const unprivileged = [tools.setpriv, `--reuid=${FORWARD_UID}`, `--regid=${FORWARD_UID}`, '--clear-groups', '--inh-caps=-all', '--ambient-caps=-all', '--bounding-set=-all', '--no-new-privs', '--', ...argv];
@@ -342,20 +293,51 @@ function rmdirQuietly(path: string): void {
   }
 }
 
-/** Starts every [Forward] of network.conf; what a crash or an older namespace left is ended first. All of it is on the undo log. */
+/**
+ * Starts every [Forward] of network.conf that a proxy carries, and records
+ * those DNAT carries (their rules are in the links' table, links.ts); what a
+ * crash or an older namespace left is ended first. All of it is on the undo log.
+ */
 export function makeForwards(setup: NetworkSetup): void {
   const { paths, conf, undo } = setup;
   removeForwards({ paths, notes: [] });
   if (conf.forwards.length === 0) return;
-  const tools: ForwardTools = { ...findTools(['nsenter', 'setpriv', 'perl'] as const), proxyd: findProgramAt(PROXYD) };
+  const routes = conf.forwards.map((spec) => forwardRoute(spec, conf.links));
   // Shared with the other parts of network.conf: taken back only if this made it, and only if empty by then.
   if (lstatSync(paths.networkState, { throwIfNoEntry: false }) === undefined) {
     makeRootDir(paths.networkState);
     undo.push(`remove ${paths.networkState}`, () => rmdirQuietly(paths.networkState));
   }
-  makeRootDir(forwardsDir(paths));
-  undo.push(`remove ${forwardsDir(paths)}`, () => rmSync(forwardsDir(paths), { recursive: true, force: true }));
-  waitStarted(conf.forwards.map((spec, index) => startForward(spec, index, paths, tools, undo)), conf.file);
+  const dir = forwardsDir(paths);
+  makeRootDir(dir);
+  undo.push(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  const tools = routes.some((route) => route.kind === 'proxy') ? proxyTools() : undefined;
+  const starting: Starting[] = [];
+  conf.forwards.forEach((spec, index) => {
+    const { direction, protocol, listen, connect, line } = spec;
+    if (routes[index]!.kind === 'dnat') writeRecord(dir, String(index), { direction, protocol, listen, connect, line, route: 'dnat', tag: randomHex(8) });
+    else starting.push(startForward(spec, String(index), paths, tools!, undo));
+  });
+  waitStarted(starting, conf.file);
+}
+
+function proxyTools(): ForwardTools {
+  return { ...findTools(['nsenter', 'setpriv', 'perl'] as const), proxyd: findProgramAt(PROXYD) };
+}
+
+/**
+ * Starts again every proxy of NAME whose process has died, from its record
+ * (what was made, whatever network.conf says by now: an edit is --ensure's
+ * to apply). What a run or --ensure does when inspect() finds one dead: the
+ * namespace's own life cycle is what supervises its forwards.
+ */
+export function restartDeadForwards(paths: NamespacePaths, undo: NetworkSetup['undo']): void {
+  const dead = readForwardRecords(paths).filter(({ record }) => !forwardRuns(record));
+  if (dead.length === 0) return;
+  const tools = proxyTools();
+  // One a crash left without its PID may still run: found by its tag and ended, so that its port is free again.
+  for (const { record } of dead) stopForward(record);
+  waitStarted(dead.map(({ name, record }) => startForward(record, name, paths, tools, undo, true)), paths.networkConf);
 }
 
 /** Ends every forward NAME's records name, whatever network.conf says by now, and removes the records. Returns what could not be ended (also in notes). */
@@ -374,28 +356,38 @@ export interface ForwardReport {
   readonly protocol: ForwardSpec['protocol'];
   readonly listen: string;
   readonly connect: string;
-  /** made: its process was started for this namespace; missing: declared, the next run or --ensure starts it. */
-  readonly state: 'made' | 'missing';
+  /** What carries it (forward-route.ts): rules of NAME's nftables table on the host, or a proxy process. */
+  readonly route: 'dnat' | 'proxy';
+  /**
+   * made: carried now; dead: its proxy was started and has died since;
+   * missing: declared, not made. The next run or --ensure makes or restarts both.
+   */
+  readonly state: 'made' | 'dead' | 'missing';
   readonly running: boolean;
   readonly pid?: number;
   readonly program?: string;
 }
 
-/** The forwards of NAME: those declared (DECLARED, from network.conf when it could be read) and those made. Reads /proc only. */
-export function describeForwards(paths: Pick<NamespacePaths, 'networkState'>, declared: readonly ForwardSpec[]): ForwardReport[] {
+/** The forwards of NAME: those DECLARED (by network.conf when it could be read) and those made. Reads /proc only. */
+export function describeForwards(paths: Pick<NamespacePaths, 'networkState'>, declared: Pick<NetworkConf, 'forwards' | 'links'>): ForwardReport[] {
   const made = readForwardRecords(paths).map(({ record }) => record);
-  const report = (spec: Pick<ForwardSpec, 'direction' | 'protocol' | 'listen' | 'connect'>, record: ForwardRecord | undefined): ForwardReport => ({
-    forward: forwardText(spec),
-    direction: spec.direction,
-    protocol: spec.protocol,
-    listen: endpointText(spec.listen),
-    connect: endpointText(spec.connect),
-    state: record === undefined ? 'missing' : 'made',
-    running: record !== undefined && forwardRuns(record),
-    ...(record?.pid !== undefined ? { pid: record.pid, program: record.program } : {}),
-  });
+  const report = (spec: Pick<ForwardSpec, 'direction' | 'protocol' | 'listen' | 'connect'>, record: ForwardRecord | undefined): ForwardReport => {
+    const running = record !== undefined && forwardRuns(record);
+    const route = record !== undefined ? (record.route ?? 'proxy') : forwardRoute(spec, declared.links).kind;
+    return {
+      forward: forwardText(spec),
+      direction: spec.direction,
+      protocol: spec.protocol,
+      listen: endpointText(spec.listen),
+      connect: endpointText(spec.connect),
+      route,
+      state: record === undefined ? 'missing' : running ? 'made' : 'dead',
+      running,
+      ...(record?.pid !== undefined && record.program !== undefined ? { pid: record.pid, program: record.program } : {}),
+    };
+  };
   const byText = new Map(made.map((record) => [forwardText(record), record]));
-  const rows = declared.map((spec) => {
+  const rows = declared.forwards.map((spec) => {
     const record = byText.get(forwardText(spec));
     byText.delete(forwardText(spec));
     return report(spec, record);
@@ -406,5 +398,8 @@ export function describeForwards(paths: Pick<NamespacePaths, 'networkState'>, de
 /** One line a forward, for --status. */
 export function formatForward(forward: ForwardReport): string {
   if (forward.state === 'missing') return `${forward.forward}: not started; the next run or --ensure starts it`;
-  return `${forward.forward}: ${forward.running ? `running (${forward.program?.split('/').pop()}, pid ${forward.pid})` : 'not running; netns-run --down and a run start it again'}`;
+  const process = forward.pid !== undefined ? `${forward.program?.split('/').pop()}, pid ${forward.pid}` : undefined;
+  if (forward.state === 'dead') return `${forward.forward}: dead (${process !== undefined ? `${process} is gone` : 'no process'}); the next run or --ensure starts it again`;
+  if (forward.route === 'dnat') return `${forward.forward}: DNAT over the veth (nftables)`;
+  return `${forward.forward}: running (${process})`;
 }

@@ -1,7 +1,8 @@
 // Making and removing the links of network.conf: veth pairs (to the host or
 // to another namespace), macvlans on a host interface, dummies, their
-// addresses and routes, and for a masqueraded veth the NAT table and the
-// IPv4 forwarding switches on the host.
+// addresses and routes, and for a masqueraded veth, or a [Forward] carried
+// by DNAT over a veth (forward-route.ts), the NAT table and the IPv4
+// forwarding switches on the host: one table, one record, one removal.
 //
 // A veth is made by one `ip link add` that puts its inside end straight into
 // NAME under its final name, so nothing of it ever stands on the host under
@@ -31,6 +32,9 @@ import { findTool, findTools } from '../tools.js';
 import { cidrText, network, type Cidr } from './address.js';
 import type { LinkSpec, MacvlanSpec, RouteSpec, VethSpec } from './conf/links.js';
 import type { NetworkSetup, NetworkTeardown } from './context.js';
+import { endpointText, type ForwardSpec } from './conf/forwards.js';
+import { dnatRules, forwardRoute, type DnatForward } from './forward-route.js';
+import type { NetworkConf } from './network-conf.js';
 import type { Rollback } from './wireguard.js';
 
 /** One thing a link made, as --down needs to find it again. */
@@ -57,7 +61,7 @@ export interface LinksRecord {
   /** The network namespace the links were made in. */
   readonly netnsId: string;
   readonly links: readonly MadeLink[];
-  /** The host's nftables table of NAME's masquerade rules: "inet netns-run-NAME". */
+  /** The host's nftables table of NAME's masquerade and DNAT rules: "inet netns-run-NAME". */
   readonly natTable?: string;
   readonly sysctls: readonly SysctlChange[];
   /** Written once everything stands. */
@@ -103,7 +107,7 @@ export function peerNameOf(namespace: string, spec: VethSpec): string {
   return spec.peerName ?? defaultPeerName(namespace, spec.name);
 }
 
-/** The nftables table of NAME's masquerade rules on the host. */
+/** The nftables table of NAME's masquerade and DNAT rules on the host. */
 export function natTableOf(namespace: string): string {
   return `inet netns-run-${namespace}`;
 }
@@ -167,8 +171,12 @@ export function routeLines(links: readonly LinkSpec[], routes: readonly RouteSpe
   return lines;
 }
 
-/** The masquerade table: what leaves by any interface but the link itself, from the namespace's own networks. */
-export function natRuleset(table: string, links: readonly VethSpec[]): string {
+/**
+ * NAME's table on the host: the masquerade of links with Masquerade=yes
+ * (what leaves by any interface but the link itself, from the namespace's
+ * own networks) and the DNAT of forwards carried over a veth (forward-route.ts).
+ */
+export function natRuleset(table: string, links: readonly VethSpec[], forwards: readonly DnatForward[] = []): string {
   const rules = links.flatMap((link) => {
     const peer = link.peerName!;
     return ([4, 6] as const).flatMap((family) => {
@@ -177,8 +185,39 @@ export function natRuleset(table: string, links: readonly VethSpec[]): string {
       return [`    ${family === 4 ? 'ip' : 'ip6'} saddr { ${nets.join(', ')} } oifname != "${peer}" masquerade`];
     });
   });
-  // Several lines: nft 1.0.6 refuses a one-line ruleset ending "; } }".
-  return [`table ${table} {`, '}', `flush table ${table}`, `table ${table} {`, '  chain postrouting {', '    type nat hook postrouting priority srcnat; policy accept;', ...rules, '  }', '}', ''].join('\n');
+  const dnat = dnatRules(forwards);
+  const chain = (name: string, hook: string, priority: string, lines: readonly string[]) =>
+    lines.length === 0 ? [] : [`  chain ${name} {`, `    type nat hook ${hook} priority ${priority}; policy accept;`, ...lines, '  }'];
+  // Several lines: nft 1.0.6 refuses a one-line ruleset ending "; } }". It knows "dstnat" only in prerouting: output gets its number, -100.
+  return [
+    `table ${table} {`, '}', `flush table ${table}`, `table ${table} {`,
+    ...chain('prerouting', 'prerouting', 'dstnat', dnat.dnat),
+    ...chain('output', 'output', '-100', dnat.dnat),
+    ...chain('postrouting', 'postrouting', 'srcnat', [...rules, ...dnat.postrouting]),
+    '}', '',
+  ].join('\n');
+}
+
+/** The forwards of CONF carried by DNAT over a [Veth] of NAME's (forward-route.ts), with the host end each leaves by. */
+export function dnatForwardsOf(conf: Pick<NetworkConf, 'forwards' | 'links'>, namespace: string): (DnatForward & { readonly spec: ForwardSpec; readonly link: VethSpec })[] {
+  return conf.forwards.flatMap((spec) => {
+    const route = forwardRoute(spec, conf.links);
+    return route.kind === 'dnat' ? [{ spec, link: route.link, peer: peerNameOf(namespace, route.link) }] : [];
+  });
+}
+
+/**
+ * The host interface that has the Listen= address of a DNAT forward. A rule
+ * for an address the host lacks would never match the host's own clients
+ * and would take over packets only passing through: refused, as bind(2)
+ * refuses it for a proxy.
+ */
+function listenDevice(ip: string, spec: ForwardSpec, file: string): string {
+  const { family, address } = spec.listen;
+  const shown = JSON.parse(runHelper(ip, ['-j', `-${family}`, 'address', 'show', 'to', `${address}/${family === 4 ? 32 : 128}`], `looking for ${address} on the host`) || '[]') as { ifname?: string }[];
+  const dev = shown.find((link) => link.ifname !== undefined)?.ifname;
+  if (dev === undefined || !SAFE_NAME.test(dev)) throw new NetnsRunError(`${file}:${spec.line}: Listen=${endpointText(spec.listen)} is no address of the host's; a forward listens on an address the host has (ip address)`);
+  return dev;
 }
 
 /** The interface of the host's IPv4 default route, where replies to masqueraded traffic come in. */
@@ -236,7 +275,8 @@ export function makeLinks(setup: NetworkSetup): void {
     batch(ip, inside, addressLines(spec.name, spec), `setting up ${spec.name} in ${paths.name} (${where})`);
   }
   const masqueraded = vethsToHost.filter((spec) => spec.masquerade);
-  if (masqueraded.length > 0) {
+  const dnat = dnatForwardsOf(conf, paths.name);
+  if (masqueraded.length > 0 || dnat.length > 0) {
     const nft = findTool('nft');
     const table = natTableOf(paths.name);
     const changes: { path: string; why: string }[] = [];
@@ -244,6 +284,14 @@ export function makeLinks(setup: NetworkSetup): void {
       changes.push({ path: forwardingPath(4, spec.peerName!), why: `the host end of ${spec.name}` });
       changes.push({ path: forwardingPath(4, spec.uplink ?? defaultUplink(ip, spec, conf.file)), why: `the uplink of ${spec.name}` });
       if (spec.hostIPv6Forwarding) changes.push({ path: '/proc/sys/net/ipv6/conf/all/forwarding', why: 'HostIPv6Forwarding=yes' });
+    }
+    // A client elsewhere comes in by the interface of the Listen= address and is forwarded out by the host end: IPv4 forwards only what both allow.
+    for (const { spec, peer, link } of dnat) {
+      const device = listenDevice(ip, spec, conf.file);
+      if (spec.listen.family === 4) {
+        changes.push({ path: forwardingPath(4, peer), why: `the host end of ${link.name}` });
+        changes.push({ path: forwardingPath(4, device), why: `the interface of ${endpointText(spec.listen)}` });
+      } else if (link.hostIPv6Forwarding) changes.push({ path: '/proc/sys/net/ipv6/conf/all/forwarding', why: 'HostIPv6Forwarding=yes' });
     }
     for (const { path, why } of changes) {
       const before = readSysctl(path);
@@ -256,7 +304,7 @@ export function makeLinks(setup: NetworkSetup): void {
       undo.push(`put ${path} back to ${before}`, () => writeSysctl(path, before));
     }
     save({ ...record, natTable: table });
-    runHelper(nft, ['-f', '-'], `loading the masquerade table ${table} on the host`, { input: natRuleset(table, masqueraded) });
+    runHelper(nft, ['-f', '-'], `loading the nftables table ${table} on the host`, { input: natRuleset(table, masqueraded, dnat) });
     undo.push(`delete table ${table}`, () => helperSucceeds(nft, ['delete', 'table', ...table.split(' ')]));
   }
   batch(ip, inside, routeLines(conf.links, conf.routes), `adding the routes of ${conf.file} in ${paths.name}`);

@@ -11,7 +11,7 @@ import type { Draft, NetworkConf, SectionParser } from './conf/draft.js';
 import { FORWARD_SECTIONS } from './conf/forwards.js';
 import { INSIDE_SECTIONS } from './conf/inside.js';
 import { withRuleset } from './inside.js';
-import { LINK_SECTIONS } from './conf/links.js';
+import { checkHostIPv6Forwarding, LINK_SECTIONS } from './conf/links.js';
 
 export type { NetworkConf } from './conf/draft.js';
 
@@ -30,6 +30,7 @@ export function parseNetworkConf(text: string, file: string, fingerprint = ''): 
     }
     parse(section, file, draft);
   }
+  checkHostIPv6Forwarding(draft, file);
   return draft;
 }
 

@@ -86,6 +86,7 @@ const LEAK = `/tmp/nrf-leak-${process.pid}`;
 
 interface StatusForward {
   forward: string;
+  route: string;
   state: string;
   running: boolean;
   pid?: number;
@@ -355,6 +356,179 @@ if (!isRoot) {
     }
   });
 
+  /** A client namespace joined to H by a veth, as a machine of the LAN: 192.0.2.2 and 2001:db8:1::2, H being .1 and ::1 there. */
+  function withClient(): { name: string; close(): void } {
+    const name = `nrf-c-${process.pid}`;
+    const inH = ['-n', world.host];
+    trySh(`ip netns add ${name}`);
+    const lines = [
+      `ip ${inH.join(' ')} link add nrf-hc type veth peer name c0 netns /run/netns/${name}`,
+      `ip ${inH.join(' ')} address add 192.0.2.1/24 dev nrf-hc`,
+      `ip ${inH.join(' ')} address add 2001:db8:1::1/64 dev nrf-hc nodad`,
+      `ip ${inH.join(' ')} link set nrf-hc up`,
+      `ip -n ${name} link set lo up`,
+      `ip -n ${name} address add 192.0.2.2/24 dev c0`,
+      `ip -n ${name} address add 2001:db8:1::2/64 dev c0 nodad`,
+      `ip -n ${name} link set c0 up`,
+      `ip -n ${name} route add default via 192.0.2.1`,
+      `ip -n ${name} -6 route add default via 2001:db8:1::1`,
+    ];
+    const close = () => {
+      trySh(`ip ${inH.join(' ')} link delete nrf-hc`);
+      trySh(`ip netns delete ${name}`);
+    };
+    const made = trySh(lines.join(' && '));
+    if (made.status !== 0) {
+      close();
+      throw new Error(`the client namespace: ${made.stderr}`);
+    }
+    return { name, close };
+  }
+
+  /** TCP on PORT and a UDP echo on PORT+1 at ADDRESSES, answering "inside CLIENT-ADDRESS". */
+  const PEER_SERVICES = `
+const [port, ...addresses] = process.argv.slice(1);
+let ready = 0;
+const up = () => { ready += 1; if (ready === addresses.length * 2) process.stdout.write('ready\\n'); };
+for (const host of addresses) {
+  require('node:net').createServer((c) => c.end('inside ' + c.remoteAddress + '\\n')).listen(Number(port), host, up);
+  const udp = require('node:dgram').createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  udp.on('message', (message, from) => udp.send('inside ' + from.address, from.port, from.address));
+  udp.bind(Number(port) + 1, host, up);
+}
+`;
+  const TCP_CLIENT = `
+const [address, port] = process.argv.slice(1);
+const c = require('node:net').connect(Number(port), address);
+let got = ''; c.on('data', (d) => (got += d)); c.on('end', () => { process.stdout.write(got); process.exit(0); });
+c.on('error', (e) => { process.stderr.write(e.message + '\\n'); process.exit(1); });
+setTimeout(() => process.exit(1), 3000);
+`;
+
+  const DNAT_CONF = `# the tunnel keeps the default route; the LAN is routed back over the veth
+[Veth]
+Name = ve0
+Address = 10.251.0.2/30
+Address = fd51::2/64
+PeerAddress = 10.251.0.1/30
+PeerAddress = fd51::1/64
+HostIPv6Forwarding = yes
+
+[Route]
+Destination = 192.0.2.0/24
+Gateway = 10.251.0.1
+
+[Route]
+Destination = 2001:db8:1::/64
+Gateway = fd51::1
+
+[Forward]
+Direction = in
+Listen = 192.0.2.1:8080
+Connect = 10.251.0.2:9000
+
+[Forward]
+Direction = in
+Protocol = udp
+Listen = 192.0.2.1:8081
+Connect = 10.251.0.2:9001
+
+[Forward]
+Direction = in
+Listen = [2001:db8:1::1]:8080
+Connect = [fd51::2]:9000
+
+[Forward]
+Direction = in
+Protocol = udp
+Listen = [2001:db8:1::1]:8081
+Connect = [fd51::2]:9001
+`;
+
+  test('a namespace with a veth to the host: forwards in go by DNAT, TCP and UDP, v4 and v6, keep the client\'s address, run no process, and are gone after --down', async () => {
+    const client = withClient();
+    try {
+      await withName(DNAT_CONF, async (name) => {
+        const host = `/run/netns/${world.host}`;
+        const sysctl = (path: string) => trySh(`nsenter --net=${host} cat /proc/sys/net/${path}`).stdout.trim();
+        const before = [sysctl('ipv4/conf/nrf-hc/forwarding'), sysctl('ipv6/conf/all/forwarding')];
+        const first = await netnsRunInHost([name, '--', 'true']);
+        assert.is(first.code, 0, first.stderr);
+        const forwards = await statusForwards(name);
+        assert.equal(forwards.map((f) => [f.route, f.state, f.running, f.pid]), Array(4).fill(['dnat', 'made', true, undefined]));
+        assert.equal([...forwardProcesses(host), ...forwardProcesses(`/run/netns/${name}`)], [], 'a DNAT forward runs a process');
+        const table = trySh(`nsenter --net=${host} nft list table inet netns-run-${name}`).stdout;
+        assert.match(table, /ip daddr 192\.0\.2\.1 tcp dport 8080 dnat ip to 10\.251\.0\.2:9000/);
+        const inside = spawn('nsenter', [`--net=/run/netns/${name}`, '--', NODE, '-e', PEER_SERVICES, '9000', '10.251.0.2', 'fd51::2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+        children.push(inside);
+        let out = '';
+        inside.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        assert.ok(await eventually(() => out.includes('ready'), 10_000), 'the services inside did not start');
+        const from = (ns: string, program: string, address: string, port: number) =>
+          runProgram('nsenter', [`--net=/run/netns/${ns}`, '--', NODE, '-e', program, address, String(port)], { timeoutMs: 10_000 });
+        // A machine of the LAN: its own address reaches the service, by TCP and UDP, v4 and v6.
+        for (const [address, seen] of [['192.0.2.1', '192.0.2.2'], ['2001:db8:1::1', '2001:db8:1::2']] as const) {
+          const tcp = await from(client.name, TCP_CLIENT, address, 8080);
+          assert.is(tcp.stdout.trim(), `inside ${seen}`, `tcp ${address}: ${tcp.stderr}`);
+          const udp = await from(client.name, UDP_CLIENT, address, 8081);
+          assert.is(udp.stdout.trim(), `inside ${seen}`, `udp ${address}: ${udp.stderr}`);
+        }
+        // The host's own clients (output chain), answered over the veth although the tunnel has the default route.
+        const local = await from(world.host, TCP_CLIENT, '192.0.2.1', 8080);
+        assert.is(local.stdout.trim(), 'inside 10.251.0.1', local.stderr);
+        const localUdp = await from(world.host, UDP_CLIENT, '2001:db8:1::1', 8081);
+        assert.is(localUdp.stdout.trim(), 'inside fd51::1', localUdp.stderr);
+
+        const down = await netnsRunInHost(['--down', name]);
+        assert.is(down.code, 0, down.stderr);
+        await stopped(inside);
+        assert.is(trySh(`nsenter --net=${host} nft list table inet netns-run-${name}`).status, 1, 'the table outlived --down');
+        assert.equal([sysctl('ipv4/conf/nrf-hc/forwarding'), sysctl('ipv6/conf/all/forwarding')], before, 'a forwarding switch was not put back');
+        const after = await from(client.name, TCP_CLIENT, '192.0.2.1', 8080);
+        assert.is.not(after.code, 0, `the port still answers after --down: ${after.stdout}`);
+      });
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a DNAT forward on an address the host does not have: one line with the file and line, nothing made', async () => {
+    const conf = DNAT_CONF.replace('Listen = 192.0.2.1:8080', 'Listen = 192.0.2.99:8080');
+    await withName(conf, async (name) => {
+      const result = await netnsRunInHost([name, '--', 'true']);
+      assertOneErrorLine(result, 125, 'a listen address the host lacks');
+      assert.match(result.stderr, new RegExp(`network\\.conf:${conf.split('\n').indexOf('Listen = 192.0.2.99:8080') - 1}: Listen=192\\.0\\.2\\.99:8080 is no address of the host's`));
+      assert.not.ok(present(`/run/netns/${name}`), 'a namespace was left');
+      assert.is(trySh(`nsenter --net=/run/netns/${world.host} nft list table inet netns-run-${name}`).status, 1, 'the table was left');
+    });
+  });
+
+  test('a proxy that dies: --status says dead, the next --ensure and the next run start it again', async () => {
+    const one = '[Forward]\nDirection = in\nListen = 127.0.0.1:7200\nConnect = 127.0.0.1:7000\n';
+    await withName(one, async (name) => {
+      assert.is((await netnsRunInHost([name, '--', 'true'])).code, 0);
+      const daemon = await services(`/run/netns/${name}`, 'inside', 7000);
+      for (const restart of [['--ensure', name], [name, '--', 'true']]) {
+        const [before] = await statusForwards(name);
+        assert.ok(before?.running && before.route === 'proxy', JSON.stringify(before));
+        process.kill(before!.pid!, 'SIGKILL');
+        assert.ok(await eventually(() => !alive(before!.pid!), 5_000));
+        const [dead] = await statusForwards(name);
+        assert.equal([dead!.state, dead!.running], ['dead', false], JSON.stringify(dead));
+        const text = await netnsRunInHost(['--status', name]);
+        assert.match(text.stdout, /in tcp 127\.0\.0\.1:7200 -> 127\.0\.0\.1:7000: dead \(systemd-socket-proxyd, pid \d+ is gone\); the next run or --ensure starts it again/);
+        const again = await netnsRunInHost(restart);
+        assert.is(again.code, 0, again.stderr);
+        const [after] = await statusForwards(name);
+        assert.ok(after?.running && after.pid !== before!.pid, `${restart.join(' ')}: ${JSON.stringify(after)}`);
+        assert.match(procStatus(after!.pid!), /^Uid:\s+65534\s/m);
+        const got = await inHost('curl', ['-sS', '--max-time', '5', 'http://127.0.0.1:7200/']);
+        assert.is(got.stdout.trim(), 'inside 127.0.0.1', `${restart.join(' ')}: ${got.stderr}`);
+      }
+      await stopped(daemon);
+    });
+  });
+
   test('the relay carries TCP where systemd-socket-proxyd is missing: both ways of a connection, a refused target closes the client\'s, the relay goes on', async () => {
     const host = `/run/netns/${world.host}`;
     const target = await services(host, 'target', 6000);
@@ -365,7 +539,9 @@ if (!isRoot) {
     const refused = relay(6101, 6999);
     children.push(good, refused);
     try {
-      assert.ok(await eventually(() => readFileSync(`/proc/${good.pid}/cmdline`, 'utf8').includes(RELAY) && readFileSync(`/proc/${refused.pid}/cmdline`, 'utf8').includes(RELAY), 10_000), 'the relays did not start');
+      // setpriv's arguments hold RELAY too: the relay runs once it is nobody's node.
+      const relaying = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(RELAY) && /^Uid:\s+65534\s/m.test(procStatus(pid));
+      assert.ok(await eventually(() => relaying(good.pid!) && relaying(refused.pid!), 10_000), 'the relays did not start');
       // Listening already when perl execs: no wait for the relay's start-up.
       const body = 'x'.repeat(100_000);
       const got = await inHost('curl', ['-sS', '--max-time', '10', '--data-binary', body, 'http://127.0.0.1:6100/']);

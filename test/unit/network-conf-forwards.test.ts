@@ -92,8 +92,8 @@ test('TCP through systemd-socket-proxyd (v6 unbracketed, as it splits at the las
 });
 
 test('--status: a declared forward not made is missing, not running', () => {
-  const [forward] = describeForwards({ networkState: '/nonexistent/nrf' }, parse(TRANSMISSION).forwards);
-  assert.equal(forward, { forward: 'in tcp 127.0.0.1:9091 -> 127.0.0.1:9091', direction: 'in', protocol: 'tcp', listen: '127.0.0.1:9091', connect: '127.0.0.1:9091', state: 'missing', running: false });
+  const [forward] = describeForwards({ networkState: '/nonexistent/nrf' }, parse(TRANSMISSION));
+  assert.equal(forward, { forward: 'in tcp 127.0.0.1:9091 -> 127.0.0.1:9091', direction: 'in', protocol: 'tcp', listen: '127.0.0.1:9091', connect: '127.0.0.1:9091', route: 'proxy', state: 'missing', running: false });
   assert.match(formatForward(forward!), /not started; the next run or --ensure starts it/);
 });
 

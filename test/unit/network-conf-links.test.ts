@@ -129,7 +129,7 @@ test('every bad value is refused with its file and line', () => {
     ['[Veth]\nName=ve0\nMasquerade=yes\n', 3, /give it a PeerAddress=/],
     ['[Veth]\nName=ve0\nPeerAddress=10.0.0.1/24\nMasquerade=yes\nBridge=br0\n', 5, /Bridge= and Masquerade=yes together/],
     ['[Veth]\nName=ve0\nUplink=eth0\n', 3, /needs Masquerade=yes/],
-    ['[Veth]\nName=ve0\nHostIPv6Forwarding=yes\n', 3, /needs Masquerade=yes/],
+    ['[Veth]\nName=ve0\nHostIPv6Forwarding=yes\n', 1, /needs Masquerade=yes or such a \[Forward\]/],
     ['[Veth]\nName=ve0\nPeerNamespace=other\nBridge=br0\n', 4, /Bridge is about the host's end/],
     ['[Veth]\nName=ve0\nPeerNamespace=../etc\n', 3, /PeerNamespace must be/],
     ['[Veth]\nName=ve0\nColour=blue\n', 3, /\[Veth\] has no key Colour; it knows Name, PeerName/],

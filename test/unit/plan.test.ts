@@ -16,6 +16,7 @@ const CURRENT: NamespaceFacts = {
   replacedCovers: [],
   tunnels: 'none',
   networkConf: 'none',
+  deadForwards: false,
 };
 
 /** First use on a typical host: nothing of NAME exists, the host's /etc files and /run/nscd do. */
@@ -27,6 +28,12 @@ const NOTHING: NamespaceFacts = {
   resolvConf: false,
   nsswitchConf: false,
 };
+
+test('a dead forward: a run starts it again on its own, without applying network.conf again; a namespace made again makes them all', () => {
+  assert.equal(planEnsure({ ...CURRENT, networkConf: 'made', deadForwards: true }), ['restart-forwards']);
+  const again = planEnsure({ ...CURRENT, netns: 'stale', networkConf: 'made', deadForwards: true });
+  assert.ok(again.includes('make-forwards') && !again.includes('restart-forwards'), again.join(' '));
+});
 
 test('tunnels: made after the namespace, on first use and when a file was added; none on the warm path', () => {
   assert.equal(planEnsure({ ...CURRENT, tunnels: 'made' }), []);

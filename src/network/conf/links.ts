@@ -8,6 +8,7 @@ import type { Cidr, Family } from '../address.js';
 import { configError, knownKeys, parseAddressValue, parseBoolean, parseChoice, parseCidrValue, parseNumber, sectionValues, type IniEntry, type IniSection } from '../ini.js';
 import { isInterfaceName } from '../files.js';
 import type { Draft, SectionParser } from './draft.js';
+import { forwardRoute } from '../forward-route.js';
 
 export interface Gateway {
   readonly family: Family;
@@ -171,7 +172,6 @@ const parseVeth: SectionParser = (section, file, draft) => {
     if (entry !== undefined && peerNamespaceEntry !== undefined) throw configError(file, entry.line, `${key} is about the host's end, and this [Veth] has none: its other end is in PeerNamespace=${peerNamespaceEntry.value}`);
   }
   if (uplink !== undefined && !masquerade) throw configError(file, uplink.line, 'Uplink= says where masqueraded traffic leaves the host; it needs Masquerade=yes');
-  if (hostIPv6Forwarding && !masquerade) throw configError(file, one(values, 'hostipv6forwarding')!.line, 'HostIPv6Forwarding=yes is for masqueraded IPv6; it needs Masquerade=yes');
   if (masquerade && bridge !== undefined) throw configError(file, bridge.line, 'Bridge= and Masquerade=yes together: a bridged end is switched, not routed; keep one');
   if (masquerade && peerAddresses.length === 0) throw configError(file, one(values, 'masquerade')!.line, 'Masquerade=yes routes through the host end: give it a PeerAddress=');
   const spec: VethSpec = {
@@ -277,3 +277,19 @@ export const LINK_SECTIONS: Readonly<Record<string, SectionParser>> = {
   dummy: parseDummy,
   route: parseRoute,
 };
+
+/**
+ * HostIPv6Forwarding=yes switches a host-wide setting: only for what needs
+ * it, masqueraded IPv6 or an IPv6 [Forward] carried over the veth by DNAT.
+ * Checked once the whole file is read, as the forwards come after the links.
+ */
+export function checkHostIPv6Forwarding(draft: Pick<Draft, 'links' | 'forwards'>, file: string): void {
+  for (const link of draft.links) {
+    if (link.kind !== 'veth' || !link.hostIPv6Forwarding || link.masquerade) continue;
+    const carried = draft.forwards.some((spec) => {
+      const route = spec.listen.family === 6 ? forwardRoute(spec, draft.links) : undefined;
+      return route?.kind === 'dnat' && route.link === link;
+    });
+    if (!carried) throw configError(file, link.line, `HostIPv6Forwarding=yes of [Veth] ${link.name} is for masqueraded IPv6 or an IPv6 [Forward] carried over it by DNAT; it needs Masquerade=yes or such a [Forward]`);
+  }
+}

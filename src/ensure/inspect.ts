@@ -3,6 +3,7 @@ import type { MadeCoverKey, NamespacePaths } from '../name.js';
 import { madeInterfaces, readText, wireGuardFiles } from '../network/files.js';
 import type { NamespaceFacts } from './plan.js';
 import { hasDeadForward } from '../network/forward-records.js';
+import { hasDeadNscd } from '../network/nscd-record.js';
 
 /** statfs(2) f_type of the nsfs filesystem: what a bound /proc/PID/ns/* file shows. */
 const NSFS_MAGIC = 0x6e736673;
@@ -93,6 +94,7 @@ export function inspect(paths: NamespacePaths): NamespaceFacts {
   const networkConf = networkConfFact(paths, netnsId);
   // A readdir of a directory that is mostly absent: what a run pays to notice a dead forward.
   const deadForwards = networkConf === 'made' && hasDeadForward(paths);
+  const deadNscd = networkConf === 'made' && hasDeadNscd(paths);
   const { netns, mntns } = namespaceState(paths, netnsId);
   const now = new Map(paths.covered.map(({ host }) => [host, hostIdentity(host)]));
   const hostFacts = { missingHostPaths: paths.covered.filter(({ host, kind }) => kind !== 'optional-directory' && now.get(host) === 'missing').map(({ key }) => key as MadeCoverKey) };
@@ -102,10 +104,10 @@ export function inspect(paths: NamespacePaths): NamespaceFacts {
     const recorded = new Map(readText(paths.covers).split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
     const replacedCovers = [...now].filter(([host, id]) => recorded.get(host) !== id).map(([host]) => host);
     // Nothing below matters on the warm path; skip reading the mount table.
-    return { netns, stateRoot: 'mounted', mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers, tunnels, networkConf, deadForwards };
+    return { netns, stateRoot: 'mounted', mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers, tunnels, networkConf, deadForwards, deadNscd };
   }
   const stateRoot = mountPoints().has(paths.stateRoot) ? 'mounted' : 'unmounted';
-  return { netns, stateRoot, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [], tunnels, networkConf, deadForwards };
+  return { netns, stateRoot, mntns, resolvConf, nsswitchConf, ...hostFacts, replacedCovers: [], tunnels, networkConf, deadForwards, deadNscd };
 }
 
 /** mntns.for: the network namespace the mount namespace was made for, then the mount namespace it was bound from. */

@@ -36,6 +36,8 @@ export interface NamespaceFacts {
   readonly networkConf: 'none' | 'made' | 'missing';
   /** A forward's proxy, made with network.conf for this very namespace, has died: a run starts it again. */
   readonly deadForwards: boolean;
+  /** Likewise the nscd netns-run started for it ([Nscd]): a run starts it again, in the kept mount namespace. */
+  readonly deadNscd: boolean;
 }
 
 export type EnsureStep =
@@ -46,6 +48,7 @@ export type EnsureStep =
   | 'make-links'
   | 'make-forwards'
   | 'restart-forwards'
+  | 'restart-nscd'
   | 'make-state-root-private'
   | 'default-resolv-conf'
   | 'default-nsswitch-conf'
@@ -82,7 +85,7 @@ export function planEnsure(facts: NamespaceFacts): EnsureStep[] {
   if (applyConf) steps.push('make-links', 'make-forwards');
   else if (facts.deadForwards) steps.push('restart-forwards');
   // nscd and the inside hooks run in the kept mount namespace, so they come after it.
-  const afterMntns: EnsureStep[] = applyConf ? ['start-nscd', 'run-up-hooks', 'record-network'] : [];
+  const afterMntns: EnsureStep[] = applyConf ? ['start-nscd', 'run-up-hooks', 'record-network'] : facts.deadNscd ? ['restart-nscd'] : [];
   if (!facts.resolvConf) steps.push('default-resolv-conf');
   if (!facts.nsswitchConf) steps.push('default-nsswitch-conf');
   // While the mount namespace stands, the host's paths matter only where a bind must be made again.

@@ -25,7 +25,7 @@ import type { NetworkSetup, NetworkTeardown } from '../network/context.js';
 import { configureInside } from '../network/inside.js';
 import { makeLinks, removeLinks } from '../network/links.js';
 import { makeForwards, removeForwards, restartDeadForwards } from '../network/forwards.js';
-import { startNscd, stopNscd } from '../network/nscd.js';
+import { restartDeadNscd, startNscd, stopNscd } from '../network/nscd.js';
 import { runDownHooks, runUpHooks } from '../network/hooks.js';
 import { writeFileSync } from 'node:fs';
 
@@ -139,6 +139,11 @@ const STEPS: Readonly<Record<EnsureStep, Step>> = {
   },
   // In the kept mount namespace, whose /run/nscd is the state directory's nscd.
   'start-nscd': confPart('starting the name service cache of network.conf', startNscd, stopNscd),
+  // From the record, as restart-forwards: the nscd that was started is started again; an edit is --ensure's to apply.
+  'restart-nscd': {
+    what: 'starting again the nscd that died',
+    apply: ({ paths, undo }) => restartDeadNscd(paths, undo),
+  },
   // Last, when everything they may use stands; --down runs the down hooks first, for the same reason.
   'run-up-hooks': confPart('running the up hooks of network.conf', runUpHooks, runDownHooks),
   'record-network': {

@@ -8,7 +8,7 @@ import { namespaceId } from '../ensure/inspect.js';
 import type { NamespacePaths } from '../name.js';
 import { recordedDownHooks } from './hooks.js';
 import { readInsideRecord, type InsideRecord } from './inside.js';
-import { isRecordedNscd, readNscdRecord } from './nscd.js';
+import { isRecordedNscd, readNscdRecord } from './nscd-record.js';
 
 export interface InsideReport {
   readonly sysctl: InsideRecord['sysctl'];
@@ -51,7 +51,7 @@ export function formatInside(report: InsideReport): [string, string][] {
   const rows: [string, string][] = [['sysctl', `${set.join(', ') || 'none'}${ignored.length > 0 ? `; ignored (not in a namespace): ${ignored.join(', ')}` : ''}`]];
   if (report.ruleset !== undefined) rows.push(['nftables', `${report.ruleset} loaded: ${report.tables.map((t) => `table ${t}`).join(', ') || 'no table'}`]);
   if (report.nscd !== undefined) {
-    rows.push(['nscd', report.nscd.running ? `${report.nscd.program} running (PID ${report.nscd.pid})` : `${report.nscd.program} is not running (PID ${report.nscd.pid} ended); netns-run --down and the next run start it again`]);
+    rows.push(['nscd', report.nscd.running ? `${report.nscd.program} running (PID ${report.nscd.pid})` : `${report.nscd.program} is not running (PID ${report.nscd.pid} ended); the next run or --ensure starts it again`]);
   }
   if (report.downHooks.length > 0) rows.push(['down hooks', report.downHooks.join(', ')]);
   return rows;

@@ -11,7 +11,7 @@
 // PID and start time, and ended by --down only once /proc shows that PID is
 // still that very program.
 
-import { lstatSync, readlinkSync, rmSync } from 'node:fs';
+import { lstatSync, rmSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
 import { HELPER_ENV, startDaemon } from '../helpers.js';
 import type { NamespacePaths } from '../name.js';
@@ -20,15 +20,8 @@ import type { NscdSpec } from './conf/inside.js';
 import type { NetworkSetup, NetworkTeardown } from './context.js';
 import { programProblem } from '../trust.js';
 import { alive, processStat, sleepMs } from './processes.js';
-import { readStateRecord, removeStateRecord, writeStateRecord } from './state-record.js';
-
-const RECORD = 'nscd.json';
-
-export interface NscdRecord {
-  readonly program: string;
-  readonly pid: number;
-  readonly startTime: string;
-}
+import { isRecordedNscd, NSCD_RECORD as RECORD, readNscdRecord, type NscdRecord } from './nscd-record.js';
+import { removeStateRecord, writeStateRecord } from './state-record.js';
 
 export function checkNscdProgram(spec: NscdSpec, file: string): void {
   const problem = programProblem(spec.program);
@@ -43,23 +36,6 @@ export function nscdDir(paths: NamespacePaths): string {
   return paths.covered.find((cover) => cover.key === 'nscd')!.source;
 }
 
-export function readNscdRecord(paths: NamespacePaths): NscdRecord | undefined {
-  const record = readStateRecord(paths, RECORD) as NscdRecord | undefined;
-  if (record === undefined || !Number.isInteger(record.pid) || record.pid <= 1 || typeof record.startTime !== 'string' || typeof record.program !== 'string') return undefined;
-  return record;
-}
-
-/** Is RECORD's PID still that nscd: the same start time and the same program? */
-export function isRecordedNscd(record: NscdRecord): boolean {
-  const stat = processStat(record.pid);
-  if (stat === undefined || stat.startTime !== record.startTime || stat.state === 'Z') return false;
-  try {
-    return readlinkSync(`/proc/${record.pid}/exe`) === record.program;
-  } catch {
-    return false;
-  }
-}
-
 const START_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 3_000;
 
@@ -67,25 +43,47 @@ export function startNscd({ paths, conf, undo }: NetworkSetup): void {
   const spec = conf.nscd;
   if (spec === undefined) return;
   checkNscdProgram(spec, conf.file);
+  launchNscd(paths, spec.program, undo, `see ${conf.file}:${spec.line}`);
+}
+
+/**
+ * The nscd of NAME again, where the one netns-run started has died: from
+ * its record, as forwards are (an edit of the file stays --ensure's to
+ * apply). Should this fail, the old record is put back, so that the next
+ * run tries again and --down still knows of it.
+ */
+export function restartDeadNscd(paths: NamespacePaths, undo: NetworkSetup['undo']): void {
+  const record = readNscdRecord(paths);
+  if (record === undefined || isRecordedNscd(record)) return;
+  // The record is root's, but the program it names is judged again: it runs as root.
+  const problem = programProblem(record.program);
+  if (problem !== undefined) throw new NetnsRunError(`cannot start the nscd of ${paths.name} again: ${record.program} ${problem}; netns-run --down ${paths.name} ends what is left`);
+  launchNscd(paths, record.program, undo, `it ran for ${paths.name} before and died`, record);
+}
+
+/** Starts PROGRAM as NAME's nscd and waits for its socket; PREVIOUS is the record a rollback puts back. */
+function launchNscd(paths: NamespacePaths, program: string, undo: NetworkSetup['undo'], whence: string, previous?: NscdRecord): void {
   const tools = findTools(['nsenter'] as const);
   const socket = `${nscdDir(paths)}/socket`;
-  // What an nscd of an older namespace left: the new one binds its own.
+  // What an nscd of an older namespace (or the dead one) left: the new one binds its own.
   rmSync(socket, { force: true });
   // nsenter execs, so the PID is nscd's.
-  const pid = startDaemon(tools.nsenter, [`--net=${paths.netns}`, `--mount=${paths.mntns}`, '--', spec.program, '-d'], { env: HELPER_ENV });
+  const pid = startDaemon(tools.nsenter, [`--net=${paths.netns}`, `--mount=${paths.mntns}`, '--', program, '-d'], { env: HELPER_ENV });
   undo.push(`stopping nscd ${pid}`, () => {
     // Still our unreaped child here, so the PID cannot have been reused.
     if (alive(pid)) process.kill(pid, 'SIGTERM');
   });
   const stat = processStat(pid);
-  if (stat === undefined) throw new NetnsRunError(`starting ${spec.program} in ${paths.name} failed: it exited at once`);
+  if (stat === undefined) throw new NetnsRunError(`starting ${program} in ${paths.name} failed: it exited at once (${whence})`);
   // Recorded before it is known to work: --down must find it whatever happens next.
-  writeStateRecord(paths, RECORD, { program: spec.program, pid, startTime: stat.startTime } satisfies NscdRecord, undo);
-  undo.push(`removing the nscd record`, () => removeStateRecord(paths, RECORD));
+  writeStateRecord(paths, RECORD, { program, pid, startTime: stat.startTime } satisfies NscdRecord, undo);
+  undo.push(previous === undefined ? 'removing the nscd record' : 'putting back the record of the dead nscd', () =>
+    previous === undefined ? removeStateRecord(paths, RECORD) : writeStateRecord(paths, RECORD, previous),
+  );
   const until = Date.now() + START_TIMEOUT_MS;
   while (lstatSync(socket, { throwIfNoEntry: false })?.isSocket() !== true) {
-    if (!alive(pid)) throw new NetnsRunError(`starting ${spec.program} in ${paths.name} failed: it exited before making its socket (see ${conf.file}:${spec.line})`);
-    if (Date.now() > until) throw new NetnsRunError(`starting ${spec.program} in ${paths.name} failed: no socket at ${socket} after ${START_TIMEOUT_MS / 1000} s`);
+    if (!alive(pid)) throw new NetnsRunError(`starting ${program} in ${paths.name} failed: it exited before making its socket (${whence})`);
+    if (Date.now() > until) throw new NetnsRunError(`starting ${program} in ${paths.name} failed: no socket at ${socket} after ${START_TIMEOUT_MS / 1000} s`);
     sleepMs(5);
   }
 }

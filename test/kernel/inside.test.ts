@@ -2,7 +2,7 @@
 // kernel, nft and unscd: netns-run runs in a network namespace standing in for
 // the host (nsenter --net: the same mount namespace, so what it binds under
 // /run is real), and every name it makes starts with nri-.
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -366,8 +366,19 @@ wait`;
     assert.is(run('readlink', [`/proc/${pid}/ns/mnt`]).trim(), nsLink('mnt', `/run/netns-run/${t.name}/mntns`), 'nscd is in the kept mount namespace');
     const status = await t.netnsRun(['--status', t.name]);
     assert.match(status.stdout, `nscd:          /usr/sbin/nscd running (PID ${pid})\n`);
+    // Killed: --status says so, and the next run starts it again, from its record, with its socket where lookups go.
+    process.kill(pid, 'SIGKILL');
+    assert.ok(await eventually(() => !alive(pid), 5_000), 'nscd killed');
+    const dead = await t.netnsRun(['--status', t.name]);
+    assert.match(dead.stdout, `nscd:          /usr/sbin/nscd is not running (PID ${pid} ended); the next run or --ensure starts it again\n`);
+    const again = await t.netnsRun([t.name, '--', 'getent', 'passwd', 'root']);
+    assertOk(again, 'a run after nscd died');
+    const second = nscdRecord(t.name).pid;
+    assert.ok(second !== pid && alive(second), 'a new nscd runs');
+    assert.is(run('readlink', [`/proc/${second}/ns/mnt`]).trim(), nsLink('mnt', `/run/netns-run/${t.name}/mntns`), 'the new nscd is in the kept mount namespace');
+    assert.ok(lstatSync(`/run/netns-run/${t.name}/nscd/socket`).isSocket(), 'its socket is where lookups inside go');
     assertOk(await t.netnsRun(['--down', t.name]), '--down');
-    assert.ok(await eventually(() => !alive(pid), 5_000), 'nscd ended with --down');
+    assert.ok(await eventually(() => !alive(second), 5_000), 'nscd ended with --down');
     assertNothingOf(t.name, '--down');
   });
 });

@@ -66,7 +66,7 @@ const WARM_MODULES = [
   'src/ensure/index.ts', 'src/ensure/inspect.ts', 'src/ensure/plan.ts', 'src/ensure/resolver.ts', 'src/entry.ts',
   'src/environment.ts', 'src/errors.ts', 'src/exec/execve.ts', 'src/exec/handoff.ts', 'src/exec/launch.ts', 'src/exec/plan.ts',
   'src/exec/spawn.ts', 'src/exec/status.ts', 'src/exec/stdio.ts', 'src/handover.ts', 'src/helpers.ts', 'src/inherited.ts',
-  'src/main.ts', 'src/name.ts', 'src/network/files.ts', 'src/network/forward-records.ts', 'src/network/processes.ts', 'src/policy.ts', 'src/setuid-guard.ts', 'src/tools.ts', 'src/trust.ts',
+  'src/main.ts', 'src/name.ts', 'src/network/files.ts', 'src/network/forward-records.ts', 'src/network/nscd-record.ts', 'src/network/processes.ts', 'src/network/state-record.ts', 'src/policy.ts', 'src/setuid-guard.ts', 'src/tools.ts', 'src/trust.ts',
 ];
 
 test('the warm bundle holds only what a warm run uses; set-up, the network and the other commands are in the set-up chunk', () => {

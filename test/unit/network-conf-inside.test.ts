@@ -106,7 +106,7 @@ test('--status rows: settings set and ignored, the ruleset and its tables, nscd,
   }), [
     ['sysctl', 'net.ipv4.ip_forward=1; ignored (not in a namespace): net.core.rmem_max'],
     ['nftables', '/etc/netns-run/x/ks.nft loaded: table inet ks'],
-    ['nscd', '/usr/sbin/nscd is not running (PID 42 ended); netns-run --down and the next run start it again'],
+    ['nscd', '/usr/sbin/nscd is not running (PID 42 ended); the next run or --ensure starts it again'],
     ['down hooks', 'inside /usr/local/sbin/down'],
   ]);
   assert.equal(formatInside({ sysctl: [], tables: [], downHooks: [] }), [['sysctl', 'none']]);

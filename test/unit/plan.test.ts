@@ -17,6 +17,7 @@ const CURRENT: NamespaceFacts = {
   tunnels: 'none',
   networkConf: 'none',
   deadForwards: false,
+  deadNscd: false,
 };
 
 /** First use on a typical host: nothing of NAME exists, the host's /etc files and /run/nscd do. */
@@ -33,6 +34,14 @@ test('a dead forward: a run starts it again on its own, without applying network
   assert.equal(planEnsure({ ...CURRENT, networkConf: 'made', deadForwards: true }), ['restart-forwards']);
   const again = planEnsure({ ...CURRENT, netns: 'stale', networkConf: 'made', deadForwards: true });
   assert.ok(again.includes('make-forwards') && !again.includes('restart-forwards'), again.join(' '));
+});
+
+test('a dead nscd: a run starts it again after the kept mount namespace stands; a namespace made again starts it with the rest', () => {
+  assert.equal(planEnsure({ ...CURRENT, networkConf: 'made', deadNscd: true }), ['restart-nscd']);
+  const remade = planEnsure({ ...CURRENT, mntns: 'stale', networkConf: 'made', deadNscd: true });
+  assert.ok(remade.indexOf('create-mntns') >= 0 && remade.indexOf('create-mntns') < remade.indexOf('restart-nscd'), remade.join(' '));
+  const again = planEnsure({ ...CURRENT, netns: 'stale', networkConf: 'made', deadNscd: true });
+  assert.ok(again.includes('start-nscd') && !again.includes('restart-nscd'), again.join(' '));
 });
 
 test('tunnels: made after the namespace, on first use and when a file was added; none on the warm path', () => {

@@ -40,6 +40,22 @@ export default [
     tests: ['kernel/forwards.test.js'],
   },
   {
+    id: 'host-lock-forwarding-hand-over',
+    defence: "links: a namespace's --down hands the shared uplink's forwarding over (or puts it back) under the host-wide lock",
+    file: 'src/network/links.ts',
+    search: String.raw`withHostLock(STATE_ROOT, findTool('flock'), putBack);`,
+    replace: String.raw`putBack();`,
+    tests: ['kernel/links.test.js'],
+  },
+  {
+    id: 'hook-timeout-kills-session',
+    defence: 'hooks: a hook over its time is killed with the children of its session',
+    file: 'src/network/hooks.ts',
+    search: String.raw`stdout: 'ignore', ownSession: true });`,
+    replace: String.raw`stdout: 'ignore' });`,
+    tests: ['kernel/inside.test.js'],
+  },
+  {
     id: 'forward-dnat-listen-is-hosts',
     defence: "forwards: a DNAT forward's Listen address must be the host's (a rule for another would take over traffic passing through)",
     file: 'src/network/links.ts',

@@ -70,3 +70,22 @@ function makeStateRoot(paths: NamespacePaths): void {
   }
   checkDirectories([paths.stateRoot]);
 }
+
+/**
+ * FN with the host-wide lock held: an exclusive flock(2) on the state root
+ * itself, for what namespaces share on the host (the forwarding switches
+ * of an uplink, whose "before" one namespace's --down hands over to
+ * another's record). Short sections only, taken while NAME's own lock is
+ * held and never the other way round, so two can never wait on each other.
+ */
+export function withHostLock<T>(stateRoot: string, flock: string, fn: () => T): T {
+  const fd = openSync(stateRoot, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    if (!rootOnlyWritable(fstatSync(fd))) throw new NetnsRunError(`${stateRoot} is not owned by root or is writable by others; fix it and try again`);
+    const outcome = tryHelper(flock, ['--exclusive', '--wait', '30', '3'], { fds: [fd], timeoutMs: 35_000 });
+    if (failed(outcome)) throw new NetnsRunError(`could not lock ${stateRoot} for the host's shared settings: ${outcome.code === 1 ? 'another netns-run held it for 30 s' : describeFailure(flock, outcome)}`);
+    return fn();
+  } finally {
+    closeSync(fd);
+  }
+}

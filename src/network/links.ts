@@ -28,6 +28,7 @@ import { failed, helperSucceeds, runHelper, tryHelper } from '../helpers.js';
 import type { NamespacePaths } from '../name.js';
 import { NETNS_DIR, STATE_ROOT } from '../name.js';
 import { namespaceId } from '../ensure/inspect.js';
+import { withHostLock } from '../ensure/lock.js';
 import { findTool, findTools } from '../tools.js';
 import { cidrText, network, type Cidr } from './address.js';
 import type { LinkSpec, MacvlanSpec, RouteSpec, VethSpec } from './conf/links.js';
@@ -293,16 +294,23 @@ export function makeLinks(setup: NetworkSetup): void {
         changes.push({ path: forwardingPath(4, device), why: `the interface of ${endpointText(spec.listen)}` });
       } else if (link.hostIPv6Forwarding) changes.push({ path: '/proc/sys/net/ipv6/conf/all/forwarding', why: 'HostIPv6Forwarding=yes' });
     }
-    for (const { path, why } of changes) {
-      const before = readSysctl(path);
-      if (before === undefined) throw new NetnsRunError(`cannot read ${path} (${why}): is there such an interface on the host?`);
-      if (record.sysctls.some((s) => s.path === path)) continue;
-      // Recorded even when it is on already: another namespace may have switched it on, and hands its "before" over when it goes.
-      save({ ...record, sysctls: [...record.sysctls, { path, before, set: '1' }] });
-      if (before === '1') continue;
-      writeFileSync(path, '1\n');
-      undo.push(`put ${path} back to ${before}`, () => writeSysctl(path, before));
-    }
+    // Under the host's lock: another namespace's --down may at this moment be deciding whether any record still needs a switch on.
+    const flock = findTool('flock');
+    withHostLock(STATE_ROOT, flock, () => {
+      for (const { path, why } of changes) {
+        const before = readSysctl(path);
+        if (before === undefined) throw new NetnsRunError(`cannot read ${path} (${why}): is there such an interface on the host?`);
+        if (record.sysctls.some((s) => s.path === path)) continue;
+        // Recorded even when it is on already: another namespace may have switched it on, and hands its "before" over when it goes.
+        save({ ...record, sysctls: [...record.sysctls, { path, before, set: '1' }] });
+        if (before === '1') continue;
+        writeFileSync(path, '1\n');
+        // As --down does: a namespace that came up meanwhile and relies on the switch takes our "before" over instead.
+        undo.push(`put ${path} back to ${before}`, () =>
+          withHostLock(STATE_ROOT, flock, () => handOver(paths, { path, before, set: '1' }) || writeSysctl(path, before)),
+        );
+      }
+    });
     save({ ...record, natTable: table });
     runHelper(nft, ['-f', '-'], `loading the nftables table ${table} on the host`, { input: natRuleset(table, masqueraded, dnat) });
     undo.push(`delete table ${table}`, () => helperSucceeds(nft, ['delete', 'table', ...table.split(' ')]));
@@ -437,12 +445,22 @@ export function removeLinks(teardown: NetworkTeardown): void {
     const [family, table] = record.natTable.split(' ') as [string, string];
     if (nft !== undefined && helperSucceeds(nft, ['list', 'table', family, table]) && !helperSucceeds(nft, ['delete', 'table', family, table])) notes.push(`could not remove nftables table ${record.natTable}`);
   }
-  for (const change of [...record.sysctls].reverse()) {
-    const now = readSysctl(change.path);
-    // Its interface is gone (a veth's host end), or someone changed it since: theirs now.
-    if (now === undefined || now !== change.set) continue;
-    if (handOver(paths, change)) continue;
-    if (!writeSysctl(change.path, change.before)) notes.push(`could not put ${change.path} back to ${change.before}`);
+  if (record.sysctls.length > 0) {
+    const putBack = () => {
+      for (const change of [...record.sysctls].reverse()) {
+        const now = readSysctl(change.path);
+        // Its interface is gone (a veth's host end), or someone changed it since: theirs now.
+        if (now === undefined || now !== change.set) continue;
+        if (handOver(paths, change)) continue;
+        if (!writeSysctl(change.path, change.before)) notes.push(`could not put ${change.path} back to ${change.before}`);
+      }
+    };
+    // Under the host's lock, as makeLinks switches them: a namespace coming up meanwhile is either seen here or sees our switch put back.
+    try {
+      withHostLock(STATE_ROOT, findTool('flock'), putBack);
+    } catch (error) {
+      notes.push(`${(error as Error).message}; the forwarding switches of ${paths.name} were left as they are`);
+    }
   }
   rmSync(recordPath(paths), { force: true });
   rmSync(`${recordPath(paths)}.new`, { force: true });

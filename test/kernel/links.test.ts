@@ -375,7 +375,17 @@ if (!isRoot) {
       await withConf(conf(2), async (second) => {
         assertRanOk(await netnsRunInHost([first, '--', 'true']), 'first');
         assertRanOk(await netnsRunInHost([second, '--', 'true']), 'second');
-        assertRanOk(await netnsRunInHost(['--down', first]), '--down first');
+        // The hand-over of the shared switch waits for the host's lock: with it held elsewhere, --down waits too.
+        const holder = spawn('flock', ['--exclusive', '--close', '/run/netns-run', 'sleep', '2'], { stdio: 'ignore' });
+        const ended = new Promise((resolve) => holder.once('exit', resolve));
+        try {
+          assert.ok(await eventually(() => spawnSync('flock', ['--exclusive', '--nonblock', '/run/netns-run', 'true']).status === 1, 5_000), 'the test could not take the host lock');
+          const started = Date.now();
+          assertRanOk(await netnsRunInHost(['--down', first]), '--down first');
+          assert.ok(Date.now() - started >= 1_000, `--down handed the uplink's forwarding over without the host's lock (${Date.now() - started} ms)`);
+        } finally {
+          await ended;
+        }
         assert.is(hostState(world).forwarding['ipv4/conf/nrwh0'], '1', 'the second namespace lost its forwarding');
         const curl = await netnsRunInHost([second, '--', 'curl', '-sS', '--max-time', '10', `http://${WEB}/`]);
         assertRanOk(curl, 'curl from the second');

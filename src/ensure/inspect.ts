@@ -78,9 +78,14 @@ function networkConfFact(paths: NamespacePaths, netnsId: string | undefined): Na
   return appliedHere ? 'made' : 'missing';
 }
 
-/** Whether NAME's network namespace and kept mount namespace stand: all a report (--list, --status) needs of inspect(). */
-export function namespaceState(paths: NamespacePaths, netnsId = namespaceId(paths.netns)): Pick<NamespaceFacts, 'netns' | 'mntns'> {
+/**
+ * Whether NAME's network namespace and kept mount namespace stand: all a
+ * report (--list, --status) needs of inspect(). stateDir false: the caller
+ * knows NAME has no state directory, so no mount namespace to look for.
+ */
+export function namespaceState(paths: NamespacePaths, netnsId = namespaceId(paths.netns), stateDir = true): Pick<NamespaceFacts, 'netns' | 'mntns'> {
   const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
+  if (!stateDir) return { netns, mntns: 'missing' };
   if (isNamespaceMount(paths.mntns)) return { netns, mntns: netnsId !== undefined && recordedFor(paths) === netnsId ? 'current' : 'stale' };
   return { netns, mntns: exists(paths.mntns) ? 'stale' : 'missing' };
 }

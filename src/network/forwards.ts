@@ -382,8 +382,8 @@ export interface ForwardReport {
 }
 
 /** The forwards of NAME: those declared (DECLARED, from network.conf when it could be read) and those made. Reads /proc only. */
-export function describeForwards(paths: Pick<NamespacePaths, 'networkState'>, declared: readonly ForwardSpec[]): ForwardReport[] {
-  const made = readForwardRecords(paths).map(({ record }) => record);
+export function describeForwards(paths: Pick<NamespacePaths, 'networkState'>, declared: readonly ForwardSpec[], records = readForwardRecords(paths)): ForwardReport[] {
+  const made = records.map(({ record }) => record);
   const report = (spec: Pick<ForwardSpec, 'direction' | 'protocol' | 'listen' | 'connect'>, record: ForwardRecord | undefined): ForwardReport => ({
     forward: forwardText(spec),
     direction: spec.direction,

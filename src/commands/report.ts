@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { madeByNetnsRun, namespaceId, namespaceState } from '../ensure/inspect.js';
+import { madeByNetnsRun, namespaceId, namespaceState, nsfsDevice } from '../ensure/inspect.js';
 import { readTrusted } from '../ensure/resolver.js';
 import { CONFIG_DIR, RESOLVER_DIR, STATE_ROOT, type NamespacePaths } from '../name.js';
 import { wireGuardFiles } from '../network/files.js';
@@ -63,6 +63,8 @@ function trustedResolvConf(paths: NamespacePaths, parentJudged: boolean): { text
  * namespace is looked at on its own, as --status does, which says why.
  */
 export interface SharedView {
+  /** nsfs's device (inspect.ts's nsfsDevice): one stat(2) then judges a namespace file. */
+  readonly nsfs?: bigint;
   readonly stateDirs?: ReadonlySet<string>;
   readonly resolverDirs?: ReadonlySet<string>;
   readonly configDirs?: ReadonlySet<string>;
@@ -78,7 +80,7 @@ function entries(dir: string, judged: boolean): ReadonlySet<string> | undefined 
 }
 
 export function readSharedView(): SharedView {
-  return { stateDirs: entries(STATE_ROOT, false), resolverDirs: entries(RESOLVER_DIR, true), configDirs: entries(CONFIG_DIR, true) };
+  return { nsfs: nsfsDevice(), stateDirs: entries(STATE_ROOT, false), resolverDirs: entries(RESOLVER_DIR, true), configDirs: entries(CONFIG_DIR, true) };
 }
 
 /**
@@ -91,12 +93,12 @@ export function readSharedView(): SharedView {
  */
 export function describeNamespace(paths: NamespacePaths, detail = false, shared: SharedView = {}): NamespaceReport {
   const has = (names: ReadonlySet<string> | undefined): boolean => names === undefined || names.has(paths.name);
-  const id = namespaceId(paths.netns);
+  const id = namespaceId(paths.netns, shared.nsfs);
   const configured = has(shared.configDirs);
   // Read first, and refused as a whole (a *.conf named like no interface), as inspect() does.
   const files = configured ? wireGuardFiles(paths.configDir) : [];
   const state = has(shared.stateDirs);
-  const { netns, mntns } = namespaceState(paths, id, state);
+  const { netns, mntns } = namespaceState(paths, id, state, shared.nsfs);
   const resolvers = has(shared.resolverDirs);
   const resolv = resolvers ? trustedResolvConf(paths, shared.resolverDirs !== undefined) : {};
   // A file read (or refused) is there; one the trusted read found missing is not: no second look.

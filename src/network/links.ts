@@ -426,14 +426,14 @@ export interface LinksReport {
 /**
  * The links of NAME: what the file asks for and what the record says was
  * made, a row each. With detail (root), whether each is in the kernel too.
- * id and record: what a report has read already, so that each is read once.
+ * id: the namespace's (inspect.ts); record: readLinksRecord's, read by the report with the other records.
  */
 export function describeLinks(
   paths: NamespacePaths,
   detail: boolean,
   load: () => { links: readonly LinkSpec[] } | undefined,
-  id = namespaceId(paths.netns),
-  record = readLinksRecord(paths),
+  id: string | undefined,
+  record: LinksRecord | undefined,
 ): LinksReport {
   let asked: readonly LinkSpec[] = [];
   let problem: string | undefined;

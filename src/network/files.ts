@@ -4,41 +4,17 @@
 // the network the warm path loads (ensure/inspect.ts); reading a file's
 // contents, making and reporting tunnels live in the set-up chunk
 // (docs/development.md, "The warm path and the set-up chunk").
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
 import { CONFIG_DIR, type NamespacePaths } from '../name.js';
 import { checkDirectories } from '../trust.js';
 
-/** What readText asks for at once: more than the records it reads, and small enough for Node's shared pool (no allocation of its own). */
-const SMALL_FILE_BYTES = 1024;
-
-/**
- * A small file netns-run wrote, or '' where there is none (a crash may have
- * cut it short: callers check its shape). Three system calls where
- * readFileSync makes four: a regular file's read(2) comes back short only
- * at its end, so that needs no second read to find it; --list reads two
- * of these a namespace.
- */
+/** A small file netns-run wrote, or '' where there is none (a crash may have cut it short: callers check its shape). */
 export function readText(path: string): string {
-  let fd: number;
   try {
-    fd = openSync(path, 'r');
+    return readFileSync(path, 'utf8');
   } catch {
     return '';
-  }
-  try {
-    const chunks: Buffer[] = [];
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(SMALL_FILE_BYTES);
-      const got = readSync(fd, chunk, 0, SMALL_FILE_BYTES, null);
-      chunks.push(chunk.subarray(0, got));
-      if (got < SMALL_FILE_BYTES) break;
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  } catch {
-    return '';
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -1,7 +1,6 @@
-// The cheap reads --list makes once a namespace (issue 16): readText in
-// three system calls, and namespace files judged by nsfs's device in one
-// stat where the listing read that device once. Each must say what the
-// slower way says. Needs no root: this process's own namespace files under
+// The cheap reads --list makes once a namespace (issue 16): readText, and
+// namespace files judged by nsfs's device in one stat where the listing
+// read that device once, which must say what statfs says. Needs no root: this process's own namespace files under
 // /proc/self/ns stand in for bound ones.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +17,7 @@ const MNT = '/proc/self/ns/mnt';
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('readText: a missing file is empty; every byte of a file, also past each read of 1024 bytes', () => {
+test('readText: a missing file is empty; every byte of a file, whatever its size', () => {
   assert.is(readText(join(dir, 'missing')), '');
   for (const size of [0, 1, 50, 1023, 1024, 1025, 2048, 3000, 70_000]) {
     const text = Array.from({ length: size }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
@@ -26,7 +25,7 @@ test('readText: a missing file is empty; every byte of a file, also past each re
     writeFileSync(file, text);
     assert.is(readText(file), text, `${size} bytes`);
   }
-  // Text that is not ASCII, cut by a chunk's edge in the middle of a character.
+  // Text that is not ASCII, across 1 KiB edges in the middle of a character.
   const wide = `${'x'.repeat(1023)}é${'ü'.repeat(600)}\n`;
   writeFileSync(join(dir, 'wide'), wide);
   assert.is(readText(join(dir, 'wide')), wide);

@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, readlinkSync, statfsSync, statSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, statfsSync, statSync, type BigIntStats, type Stats } from 'node:fs';
 import type { MadeCoverKey, NamespacePaths } from '../name.js';
 import { madeInterfaces, readText, wireGuardFiles } from '../network/files.js';
 import type { NamespaceFacts } from './plan.js';
@@ -14,12 +14,16 @@ export function isNamespaceMount(path: string): boolean {
   }
 }
 
-function exists(path: string): boolean {
+function stat(path: string): Stats | undefined {
   try {
-    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+    return statSync(path, { throwIfNoEntry: false });
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+function exists(path: string): boolean {
+  return stat(path) !== undefined;
 }
 
 /**
@@ -47,8 +51,9 @@ function statOf(path: string): BigIntStats | undefined {
 /** What is at PATH: a namespace (on nsfs, whose device is NSFS when the caller knows it), something else, or nothing. */
 function mountKind(path: string, nsfs: bigint | undefined): 'namespace' | 'other' | 'missing' {
   if (nsfs === undefined) return isNamespaceMount(path) ? 'namespace' : exists(path) ? 'other' : 'missing';
-  const st = statOf(path);
-  return st === undefined ? 'missing' : st.dev === nsfs ? 'namespace' : 'other';
+  // Numbers, not BigInts: a device number fits, and Node makes BigIntStats at several times the cost.
+  const st = stat(path);
+  return st === undefined ? 'missing' : st.dev === Number(nsfs) ? 'namespace' : 'other';
 }
 
 /**

@@ -98,7 +98,7 @@ export function describeNamespace(paths: NamespacePaths, detail = false, shared:
   // Read first, and refused as a whole (a *.conf named like no interface), as inspect() does.
   const files = configured ? wireGuardFiles(paths.configDir) : [];
   const state = has(shared.stateDirs);
-  const { netns, mntns } = namespaceState(paths, id, state, shared.nsfs);
+  const { netns, mntns } = namespaceState(paths, id, state);
   const resolvers = has(shared.resolverDirs);
   const resolv = resolvers ? trustedResolvConf(paths, shared.resolverDirs !== undefined) : {};
   // A file read (or refused) is there; one the trusted read found missing is not: no second look.

@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, readlinkSync, statfsSync, statSync, type BigIntStats, type Stats } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, statfsSync, statSync, type BigIntStats } from 'node:fs';
 import type { MadeCoverKey, NamespacePaths } from '../name.js';
 import { madeInterfaces, readText, wireGuardFiles } from '../network/files.js';
 import type { NamespaceFacts } from './plan.js';
@@ -14,16 +14,12 @@ export function isNamespaceMount(path: string): boolean {
   }
 }
 
-function stat(path: string): Stats | undefined {
-  try {
-    return statSync(path, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
-}
-
 function exists(path: string): boolean {
-  return stat(path) !== undefined;
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -48,20 +44,12 @@ function statOf(path: string): BigIntStats | undefined {
   }
 }
 
-/** What is at PATH: a namespace (on nsfs, whose device is NSFS when the caller knows it), something else, or nothing. */
-function mountKind(path: string, nsfs: bigint | undefined): 'namespace' | 'other' | 'missing' {
-  if (nsfs === undefined) return isNamespaceMount(path) ? 'namespace' : exists(path) ? 'other' : 'missing';
-  // Numbers, not BigInts: a device number fits, and Node makes BigIntStats at several times the cost.
-  const st = stat(path);
-  return st === undefined ? 'missing' : st.dev === Number(nsfs) ? 'namespace' : 'other';
-}
-
 /**
  * The device of nsfs, which holds every namespace file: the kernel mounts
  * it once, so a file on that device is a namespace, as statfs's f_type
- * says, and one stat(2) tells that and the id together. --list reads it
- * once for all namespaces (namespaceId's nsfs); undefined where /proc does
- * not say, and then statfs judges each.
+ * says, and the one stat(2) that gives the id tells that too. --list reads
+ * it once for all namespaces (namespaceId's nsfs); undefined where /proc
+ * does not say, and then statfs judges each.
  */
 export function nsfsDevice(): bigint | undefined {
   try {
@@ -118,14 +106,13 @@ function networkConfFact(paths: NamespacePaths, netnsId: string | undefined): Na
 /**
  * Whether NAME's network namespace and kept mount namespace stand: all a
  * report (--list, --status) needs of inspect(). stateDir false: the caller
- * knows NAME has no state directory, so no mount namespace to look for;
- * nsfs: nsfsDevice(), read once by the caller.
+ * knows NAME has no state directory, so no mount namespace to look for.
  */
-export function namespaceState(paths: NamespacePaths, netnsId = namespaceId(paths.netns), stateDir = true, nsfs?: bigint): Pick<NamespaceFacts, 'netns' | 'mntns'> {
+export function namespaceState(paths: NamespacePaths, netnsId = namespaceId(paths.netns), stateDir = true): Pick<NamespaceFacts, 'netns' | 'mntns'> {
   const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
-  const kind = stateDir ? mountKind(paths.mntns, nsfs) : 'missing';
-  if (kind === 'missing') return { netns, mntns: 'missing' };
-  return { netns, mntns: kind === 'namespace' && netnsId !== undefined && recordedFor(paths) === netnsId ? 'current' : 'stale' };
+  if (!stateDir) return { netns, mntns: 'missing' };
+  if (isNamespaceMount(paths.mntns)) return { netns, mntns: netnsId !== undefined && recordedFor(paths) === netnsId ? 'current' : 'stale' };
+  return { netns, mntns: exists(paths.mntns) ? 'stale' : 'missing' };
 }
 
 /** Reads the state of NAME. The warm path costs a handful of stat calls and two small reads. */

@@ -1,6 +1,7 @@
-// The cheap reads --list makes once a namespace (issue 16): readText, and
-// namespace files judged by nsfs's device in one stat where the listing
-// read that device once, which must say what statfs says. Needs no root: this process's own namespace files under
+// The reads --list makes once a namespace (issue 16): readText, the
+// network namespace judged by nsfs's device in the one stat that gives its
+// id (the listing read that device once), which must say what statfs says,
+// and the kept mount namespace's state. Needs no root: this process's own namespace files under
 // /proc/self/ns stand in for bound ones.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,8 +51,7 @@ test('namespaceId with nsfs device: the same id as statfs judges; a file elsewhe
   }
 });
 
-test('namespaceState: one stat with the nsfs device says what statfs says, for current, stale and missing', () => {
-  const nsfs = nsfsDevice()!;
+test('namespaceState: current, stale and missing mount namespaces; none looked for without a state directory', () => {
   const id = namespaceId(NET)!;
   const record = join(dir, 'mntns.for');
   writeFileSync(record, `${id}\nmnt:[1]\n`);
@@ -68,11 +68,10 @@ test('namespaceState: one stat with the nsfs device says what statfs says, for c
   ] as const;
   for (const { mntns, mntnsFor, want } of cases) {
     const paths = { ...pathsFor('nrl-unit'), netns: NET, mntns, mntnsFor };
-    assert.equal(namespaceState(paths, id), { netns: 'mounted', mntns: want }, `${mntns} statfs`);
-    assert.equal(namespaceState(paths, id, true, nsfs), { netns: 'mounted', mntns: want }, `${mntns} nsfs device`);
+    assert.equal(namespaceState(paths, id), { netns: 'mounted', mntns: want }, mntns);
+    // A listing that found no state directory for the name looks at nothing there.
+    assert.equal(namespaceState(paths, id, false), { netns: 'mounted', mntns: 'missing' }, mntns);
   }
-  // No state directory (a listing knows): nothing is looked at.
-  assert.equal(namespaceState({ ...pathsFor('nrl-unit'), netns: NET, mntns: MNT, mntnsFor: record }, id, false, nsfs), { netns: 'mounted', mntns: 'missing' });
 });
 
 test.run();

@@ -426,7 +426,8 @@ export interface LinksReport {
 /**
  * The links of NAME: what the file asks for and what the record says was
  * made, a row each. With detail (root), whether each is in the kernel too.
- * id: the namespace's (inspect.ts); record: readLinksRecord's, read by the report with the other records.
+ * id: the namespace's (inspect.ts); record: readLinksRecord's, which the
+ * report reads only where the records' directory is there.
  */
 export function describeLinks(
   paths: NamespacePaths,

@@ -84,12 +84,14 @@ export const NETNS_DIR = '/run/netns';
  * every kept mount namespace made before it.
  */
 export const STATE_ROOT = '/run/netns-run';
+/** Where the administrator's resolver files of each namespace are (/etc/netns/NAME), as `ip netns exec` reads them. */
+export const RESOLVER_DIR = '/etc/netns';
 /** Where each namespace's own network is configured (/etc/netns-run/NAME). */
 export const CONFIG_DIR = '/etc/netns-run';
 
 export function pathsFor(name: string): NamespacePaths {
   const stateDir = `${STATE_ROOT}/${name}`;
-  const etcDir = `/etc/netns/${name}`;
+  const etcDir = `${RESOLVER_DIR}/${name}`;
   const resolvConf = `${etcDir}/resolv.conf`;
   const nsswitchConf = `${etcDir}/nsswitch.conf`;
   return {

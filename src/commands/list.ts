@@ -3,7 +3,7 @@ import type { Asker } from '../authorise.js';
 import type { ListRequest } from '../cli.js';
 import { NAME_PATTERN, NETNS_DIR, pathsFor } from '../name.js';
 import { tunnelsCell } from '../network/report.js';
-import { describeNamespace, type NamespaceReport } from './report.js';
+import { describeNamespace, readSharedView, type NamespaceReport } from './report.js';
 
 export interface ListedNamespace extends NamespaceReport {
   /** Whether this caller may run commands in it: root may; anyone else as /etc/netns-run.conf says. */
@@ -22,8 +22,9 @@ export function namespaceNames(): string[] {
 }
 
 export function listNamespaces(asker: Pick<Asker, 'may' | 'policyProblem'>): ListedNamespace[] {
+  const shared = readSharedView();
   return namespaceNames().map((name) => {
-    const base = describeNamespace(pathsFor(name));
+    const base = describeNamespace(pathsFor(name), false, shared);
     const problems = [asker.policyProblem, base.resolverProblem, base.network.problem].filter((problem): problem is string => problem !== undefined);
     return { ...base, mayUse: asker.may(name, 'use'), problems };
   });

@@ -1,13 +1,15 @@
-import { existsSync } from 'node:fs';
-import { madeByNetnsRun, namespaceId, namespaceState } from '../ensure/inspect.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { madeByNetnsRun, namespaceId, namespaceState, nsfsDevice } from '../ensure/inspect.js';
 import { readTrusted } from '../ensure/resolver.js';
-import type { NamespacePaths } from '../name.js';
+import { CONFIG_DIR, RESOLVER_DIR, STATE_ROOT, type NamespacePaths } from '../name.js';
 import { wireGuardFiles } from '../network/files.js';
 import { describeTunnels, type NetworkReport } from '../network/report.js';
-import { describeLinks, type LinksReport } from '../network/links.js';
+import { describeLinks, readLinksRecord, type LinksReport } from '../network/links.js';
 import { loadNetworkConf, type NetworkConf } from '../network/network-conf.js';
 import { describeInside, type InsideReport } from '../network/inside-report.js';
 import { describeForwards, type ForwardReport } from '../network/forwards.js';
+import { readForwardRecords } from '../network/forward-records.js';
+import { checkDirectories } from '../trust.js';
 
 /** What --list and --status say about one namespace; read-only, needs no root. */
 export interface NamespaceReport {
@@ -42,42 +44,81 @@ export function nameservers(resolvConf: string | undefined): string[] {
  * Reports may run as root (through sudo or a setuid wrapper): the
  * resolvers are read under the same trust rules as a run reads them, so a
  * report never shows what a root-only file, or one a link points at, says.
+ * parentJudged: the listing judged /etc/netns once for all namespaces.
  */
-function trustedResolvConf(paths: NamespacePaths): { text?: string; problem?: string } {
+function trustedResolvConf(paths: NamespacePaths, parentJudged: boolean): { text?: string; problem?: string } {
   try {
-    return { text: readTrusted(paths.resolvConf, paths.etcDir)?.toString('utf8') };
+    return { text: readTrusted(paths.resolvConf, paths.etcDir, parentJudged)?.toString('utf8') };
   } catch (error) {
     return { problem: (error as Error).message };
   }
 }
 
 /**
- * detail: what the kernel has for each tunnel too (root, --status); without
- * it a report runs no helper. --list calls this once a namespace: each fact
- * is read once (the namespace's id, the resolver file), about a dozen
- * system calls, and nothing the same for every namespace is read again.
+ * What a listing reads once for every namespace in it, so that one more
+ * namespace costs it a few system calls (issue 16): the names that have a
+ * state directory, and those with a directory in /etc/netns and in
+ * /etc/netns-run, each of these two judged once (trust.ts) before it is
+ * read. A name without an entry has nothing there to read. Undefined: not
+ * known (it could not be read, or a run would refuse it), and then each
+ * namespace is looked at on its own, as --status does, which says why.
  */
-export function describeNamespace(paths: NamespacePaths, detail = false): NamespaceReport {
-  const id = namespaceId(paths.netns);
+export interface SharedView {
+  /** nsfs's device (inspect.ts's nsfsDevice): one stat(2) then judges a namespace file. */
+  readonly nsfs?: bigint;
+  readonly stateDirs?: ReadonlySet<string>;
+  readonly resolverDirs?: ReadonlySet<string>;
+  readonly configDirs?: ReadonlySet<string>;
+}
+
+function entries(dir: string, judged: boolean): ReadonlySet<string> | undefined {
+  try {
+    if (judged && checkDirectories([dir]) === 'missing') return new Set();
+    return new Set(readdirSync(dir));
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? new Set() : undefined;
+  }
+}
+
+export function readSharedView(): SharedView {
+  return { nsfs: nsfsDevice(), stateDirs: entries(STATE_ROOT, false), resolverDirs: entries(RESOLVER_DIR, true), configDirs: entries(CONFIG_DIR, true) };
+}
+
+/**
+ * detail: what the kernel has for each tunnel too (root, --status); without
+ * it a report runs no helper. --list calls this once a namespace, with what
+ * it read once for all (SharedView): each fact is read once (the
+ * namespace's id, the resolver file), nothing is asked of a directory the
+ * namespace has no entry in, and no file is opened that is not there (a
+ * missing file costs a thrown error, several times a system call).
+ */
+export function describeNamespace(paths: NamespacePaths, detail = false, shared: SharedView = {}): NamespaceReport {
+  const has = (names: ReadonlySet<string> | undefined): boolean => names === undefined || names.has(paths.name);
+  const id = namespaceId(paths.netns, shared.nsfs);
+  const configured = has(shared.configDirs);
   // Read first, and refused as a whole (a *.conf named like no interface), as inspect() does.
-  const files = wireGuardFiles(paths.configDir);
-  const { netns, mntns } = namespaceState(paths, id);
-  const resolv = trustedResolvConf(paths);
+  const files = configured ? wireGuardFiles(paths.configDir) : [];
+  const state = has(shared.stateDirs);
+  const { netns, mntns } = namespaceState(paths, id, state);
+  const resolvers = has(shared.resolverDirs);
+  const resolv = resolvers ? trustedResolvConf(paths, shared.resolverDirs !== undefined) : {};
   // A file read (or refused) is there; one the trusted read found missing is not: no second look.
   const resolvConf = resolv.text !== undefined || (resolv.problem !== undefined && existsSync(paths.resolvConf));
-  const conf = readOnce(paths);
+  const conf = configured ? readOnce(paths) : () => undefined;
+  // The records of links and forwards; most namespaces have none.
+  const records = state && existsSync(paths.networkState);
   const report: NamespaceReport = {
     name: paths.name,
     netns,
-    madeByNetnsRun: madeByNetnsRun(paths, id),
+    madeByNetnsRun: state && madeByNetnsRun(paths, id),
     mountNamespace: mntns,
     resolvConf: resolvConf ? paths.resolvConf : '',
     nameservers: nameservers(resolv.text),
-    nsswitchConf: existsSync(paths.nsswitchConf) ? paths.nsswitchConf : '',
+    nsswitchConf: resolvers && existsSync(paths.nsswitchConf) ? paths.nsswitchConf : '',
     ...(resolv.problem !== undefined ? { resolverProblem: resolv.problem } : {}),
     network: describeTunnels(paths, detail, id, files),
-    links: describeLinks(paths, detail, conf),
-    forwards: describeForwards(paths, declaredForwards(conf)),
+    links: describeLinks(paths, detail, conf, id, records ? readLinksRecord(paths) : undefined),
+    forwards: describeForwards(paths, declaredForwards(conf), records ? readForwardRecords(paths) : []),
   };
   const inside = detail ? describeInside(paths) : undefined;
   return inside === undefined ? report : { ...report, inside };

@@ -1,4 +1,4 @@
-import { lstatSync, readFileSync, readlinkSync, statfsSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, statfsSync, statSync, type BigIntStats } from 'node:fs';
 import type { MadeCoverKey, NamespacePaths } from '../name.js';
 import { madeInterfaces, readText, wireGuardFiles } from '../network/files.js';
 import type { NamespaceFacts } from './plan.js';
@@ -31,10 +31,35 @@ function exists(path: string): boolean {
  * when it is made, and the mount keeps that inode, so the three together
  * stay the same exactly as long as the namespace does.
  */
-export function namespaceId(path: string): string | undefined {
-  if (!isNamespaceMount(path)) return undefined;
-  const st = statSync(path, { bigint: true });
+export function namespaceId(path: string, nsfs?: bigint): string | undefined {
+  if (nsfs === undefined && !isNamespaceMount(path)) return undefined;
+  const st = statOf(path);
+  if (st === undefined || (nsfs !== undefined && st.dev !== nsfs)) return undefined;
   return `${st.dev}:${st.ino}:${st.ctimeNs}`;
+}
+
+function statOf(path: string): BigIntStats | undefined {
+  try {
+    return statSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The device of nsfs, which holds every namespace file: the kernel mounts
+ * it once, so a file on that device is a namespace, as statfs's f_type
+ * says, and the one stat(2) that gives the id tells that too. --list reads
+ * it once for all namespaces (namespaceId's nsfs); undefined where /proc
+ * does not say, and then statfs judges each.
+ */
+export function nsfsDevice(): bigint | undefined {
+  try {
+    const st = statSync('/proc/self/ns/net', { bigint: true });
+    return statfsSync('/proc/self/ns/net').type === NSFS_MAGIC ? st.dev : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Mount points of this process's mount namespace, from /proc/self/mountinfo (field 5, octal-escaped). */
@@ -80,9 +105,14 @@ function networkConfFact(paths: NamespacePaths, netnsId: string | undefined): Na
   return appliedHere ? 'made' : 'missing';
 }
 
-/** Whether NAME's network namespace and kept mount namespace stand: all a report (--list, --status) needs of inspect(). */
-export function namespaceState(paths: NamespacePaths, netnsId = namespaceId(paths.netns)): Pick<NamespaceFacts, 'netns' | 'mntns'> {
+/**
+ * Whether NAME's network namespace and kept mount namespace stand: all a
+ * report (--list, --status) needs of inspect(). stateDir false: the caller
+ * knows NAME has no state directory, so no mount namespace to look for.
+ */
+export function namespaceState(paths: NamespacePaths, netnsId = namespaceId(paths.netns), stateDir = true): Pick<NamespaceFacts, 'netns' | 'mntns'> {
   const netns = netnsId !== undefined ? 'mounted' : exists(paths.netns) ? 'stale' : 'missing';
+  if (!stateDir) return { netns, mntns: 'missing' };
   if (isNamespaceMount(paths.mntns)) return { netns, mntns: netnsId !== undefined && recordedFor(paths) === netnsId ? 'current' : 'stale' };
   return { netns, mntns: exists(paths.mntns) ? 'stale' : 'missing' };
 }

@@ -102,8 +102,9 @@ export function writeDefaultNsswitchConf(paths: NamespacePaths, undo: Undo): voi
  * can write either can swap the files), and must be readable by everyone,
  * since everyone in the namespace reads them.
  */
-export function readTrusted(path: string, directory: string): Buffer | undefined {
-  return readTrustedFile(path, { readers: 'everyone', maxBytes: MAX_FILE_BYTES, directories: [dirname(directory), directory] });
+export function readTrusted(path: string, directory: string, parentJudged = false): Buffer | undefined {
+  // parentJudged: a listing judged /etc/netns once for every namespace (commands/report.ts's SharedView).
+  return readTrustedFile(path, { readers: 'everyone', maxBytes: MAX_FILE_BYTES, directories: parentJudged ? [directory] : [dirname(directory), directory] });
 }
 
 /**

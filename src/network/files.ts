@@ -4,7 +4,7 @@
 // the network the warm path loads (ensure/inspect.ts); reading a file's
 // contents, making and reporting tunnels live in the set-up chunk
 // (docs/development.md, "The warm path and the set-up chunk").
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
 import { CONFIG_DIR, type NamespacePaths } from '../name.js';
 import { checkDirectories } from '../trust.js';
@@ -85,8 +85,9 @@ export function recordPath(wg: WireGuardPaths, ifname: string): string {
 
 export function readRecords(wg: WireGuardPaths): MadeRecord[] {
   // Most namespaces have no tunnel: asked first, since a thrown ENOENT costs
-  // more than the call (--list asks once a namespace).
-  if (statSync(wg.view, { throwIfNoEntry: false }) === undefined) return [];
+  // more than the call (--list asks once a namespace); access(2), as no
+  // Stats object is needed.
+  if (!existsSync(wg.view)) return [];
   let entries: string[];
   try {
     entries = readdirSync(wg.view);

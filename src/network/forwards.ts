@@ -369,8 +369,8 @@ export interface ForwardReport {
 }
 
 /** The forwards of NAME: those DECLARED (by network.conf when it could be read) and those made. Reads /proc only. */
-export function describeForwards(paths: Pick<NamespacePaths, 'networkState'>, declared: Pick<NetworkConf, 'forwards' | 'links'>): ForwardReport[] {
-  const made = readForwardRecords(paths).map(({ record }) => record);
+export function describeForwards(paths: Pick<NamespacePaths, 'networkState'>, declared: Pick<NetworkConf, 'forwards' | 'links'>, records = readForwardRecords(paths)): ForwardReport[] {
+  const made = records.map(({ record }) => record);
   const report = (spec: Pick<ForwardSpec, 'direction' | 'protocol' | 'listen' | 'connect'>, record: ForwardRecord | undefined): ForwardReport => {
     const running = record !== undefined && forwardRuns(record);
     const route = record !== undefined ? (record.route ?? 'proxy') : forwardRoute(spec, declared.links).kind;

@@ -492,8 +492,16 @@ export interface LinksReport {
 /**
  * The links of NAME: what the file asks for and what the record says was
  * made, a row each. With detail (root), whether each is in the kernel too.
+ * id: the namespace's (inspect.ts); record: readLinksRecord's, which the
+ * report reads only where the records' directory is there.
  */
-export function describeLinks(paths: NamespacePaths, detail: boolean, load: () => { links: readonly LinkSpec[] } | undefined): LinksReport {
+export function describeLinks(
+  paths: NamespacePaths,
+  detail: boolean,
+  load: () => { links: readonly LinkSpec[] } | undefined,
+  id: string | undefined,
+  record: LinksRecord | undefined,
+): LinksReport {
   let asked: readonly LinkSpec[] = [];
   let problem: string | undefined;
   try {
@@ -501,8 +509,6 @@ export function describeLinks(paths: NamespacePaths, detail: boolean, load: () =
   } catch (error) {
     problem = (error as Error).message;
   }
-  const record = readLinksRecord(paths);
-  const id = namespaceId(paths.netns);
   const standing = record !== undefined && record.complete === true && record.netnsId === id ? record : undefined;
   const rows = new Map<string, LinkReport>();
   for (const spec of asked) {

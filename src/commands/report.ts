@@ -96,15 +96,22 @@ export function describeNamespace(paths: NamespacePaths, detail = false, shared:
   const has = (names: ReadonlySet<string> | undefined): boolean => names === undefined || names.has(paths.name);
   const id = namespaceId(paths.netns, shared.nsfs);
   const configured = has(shared.configDirs);
-  // Read first, and refused as a whole (a *.conf named like no interface), as inspect() does.
-  const files = configured ? wireGuardFiles(paths.configDir) : [];
+  // Read first, as inspect() does; a directory this caller may not read, or a *.conf named like no interface, is the tunnels' part of the report (describeTunnels says which), not the end of it.
+  let files: readonly string[] | undefined = [];
+  try {
+    if (configured) files = wireGuardFiles(paths.configDir);
+  } catch {
+    files = undefined;
+  }
   const state = has(shared.stateDirs);
   const { netns, mntns } = namespaceState(paths, id, state);
   const resolvers = has(shared.resolverDirs);
   const resolv = resolvers ? trustedResolvConf(paths, shared.resolverDirs !== undefined) : {};
   // A file read (or refused) is there; one the trusted read found missing is not: no second look.
   const resolvConf = resolv.text !== undefined || (resolv.problem !== undefined && existsSync(paths.resolvConf));
-  const conf = configured ? readOnce(paths) : () => undefined;
+  const network = describeTunnels(paths, detail, id, files);
+  // A directory only root may read holds a network.conf this caller cannot read either: shown as hidden, not as a problem.
+  const conf = configured && network.hidden === undefined ? readOnce(paths) : () => undefined;
   // The records of links and forwards; most namespaces have none.
   const records = state && existsSync(paths.networkState);
   const report: NamespaceReport = {
@@ -116,7 +123,7 @@ export function describeNamespace(paths: NamespacePaths, detail = false, shared:
     nameservers: nameservers(resolv.text),
     nsswitchConf: resolvers && existsSync(paths.nsswitchConf) ? paths.nsswitchConf : '',
     ...(resolv.problem !== undefined ? { resolverProblem: resolv.problem } : {}),
-    network: describeTunnels(paths, detail, id, files),
+    network,
     links: describeLinks(paths, detail, conf, id, records ? readLinksRecord(paths) : undefined),
     forwards: describeForwards(paths, declaredForwards(conf), records ? readForwardRecords(paths) : []),
   };

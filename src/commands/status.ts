@@ -94,7 +94,7 @@ export function formatStatus(s: StatusReport, paths: NamespacePaths): string {
     ['mount ns', mntns],
     ['resolv.conf', s.resolvConf ? `${s.resolvConf}: ${s.nameservers.join(', ') || 'no nameserver'}` : `${paths.resolvConf} (missing; defaults are written on first use)`],
     ['nsswitch.conf', s.nsswitchConf || `${paths.nsswitchConf} (missing; made from the host's on first use)`],
-    ...(s.network.tunnels.length === 0 ? [['tunnels', `none (no *.conf in ${s.network.configDir})`]] : s.network.tunnels.map((tunnel) => ['tunnel', formatTunnel(tunnel)])),
+    ...(s.network.hidden !== undefined ? [['tunnels', `not shown: ${s.network.hidden}`]] : s.network.tunnels.length === 0 ? [['tunnels', `none (no *.conf in ${s.network.configDir})`]] : s.network.tunnels.map((tunnel) => ['tunnel', formatTunnel(tunnel)])),
     ...s.links.links.map((link) => ['link', formatLink(link)]),
     ...(s.links.natTable !== undefined ? [['nat', `table ${s.links.natTable} on the host`]] : []),
     ...(s.inside !== undefined ? formatInside(s.inside) : []),

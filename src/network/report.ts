@@ -28,6 +28,8 @@ export interface NetworkReport {
   readonly tunnels: readonly TunnelReport[];
   /** Why the files could not be read or checked (a run would refuse them too). */
   readonly problem?: string;
+  /** Why they are not shown to this caller (the directory is root's alone): not a problem, a run reads them as root. */
+  readonly hidden?: string;
 }
 
 /** A CIDR as its network, in canonical text; the text itself where it is no CIDR. */
@@ -80,6 +82,7 @@ export function describeTunnels(paths: NamespacePaths, detail: boolean, id = nam
   try {
     asked = files ?? wireGuardFiles(paths.configDir);
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EACCES') return { configDir: paths.configDir, tunnels: [], hidden: `only root may read ${paths.configDir}` };
     return { configDir: paths.configDir, tunnels: [], problem: (error as Error).message };
   }
   const made = id === undefined ? new Set<string>() : madeInterfaces(paths, id);
@@ -125,6 +128,7 @@ export function formatTunnel(tunnel: TunnelReport, now = Date.now()): string {
 /** The TUNNELS cell of --list: each interface, marked where it is not made yet. */
 export function tunnelsCell(report: NetworkReport): string {
   if (report.problem !== undefined) return 'refused';
+  if (report.hidden !== undefined) return '?';
   if (report.tunnels.length === 0) return '-';
   return report.tunnels.map((tunnel) => (tunnel.state === 'made' ? tunnel.interfaceName : `${tunnel.interfaceName}(missing)`)).join(',');
 }

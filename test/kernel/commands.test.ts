@@ -151,6 +151,39 @@ asRoot('a second --ensure changes nothing: same namespaces, files and mounts', a
   });
 });
 
+asRoot('--list: a configuration only root may read is "?" to a plain user, not a failure; a misnamed *.conf is that namespace\'s problem, not the end of the listing', async () => {
+  const hidden = uniqueName('lh');
+  const misnamed = uniqueName('lm');
+  try {
+    for (const name of [hidden, misnamed]) sh(`ip netns add ${name}`);
+    sh(`install -d -m 700 /etc/netns-run/${hidden} && install -m 600 /dev/null /etc/netns-run/${hidden}/wg0.conf`);
+    sh(`install -d -m 755 /etc/netns-run/${misnamed} && install -m 600 /dev/null /etc/netns-run/${misnamed}/this-is-no-interface.conf`);
+    const misnamedProblem = `problem: ${misnamed}: /etc/netns-run/${misnamed}/this-is-no-interface.conf: the name before .conf must be an interface name`;
+    for (const [who, call] of [['root', run], ['a plain user', asNobody]] as const) {
+      const text = await call(['--list']);
+      assertRan(text, `--list as ${who}`);
+      assert.is(text.stderr, '', `--list as ${who}: stderr`);
+      const { rows } = parseList(text.stdout);
+      assert.is(rows.find((r) => r.NAME === hidden)?.TUNNELS, who === 'root' ? 'wg0(missing)' : '?', `as ${who}: the tunnels of ${hidden}`);
+      assert.is(rows.find((r) => r.NAME === misnamed)?.TUNNELS, 'refused', `as ${who}: the tunnels of ${misnamed}`);
+      assert.ok(text.stdout.includes(misnamedProblem), `as ${who}: no problem line for ${misnamed}:\n${text.stdout}`);
+      assert.not.ok(text.stdout.includes(`problem: ${hidden}:`), `as ${who}: a problem for ${hidden}:\n${text.stdout}`);
+    }
+    const json = JSON.parse((await asNobody(['--list', '--json'])).stdout) as { name: string; network: { hidden?: string }; problems: string[] }[];
+    const entry = json.find((r) => r.name === hidden);
+    assert.is(entry?.network.hidden, `only root may read /etc/netns-run/${hidden}`);
+    assert.equal(entry?.problems, []);
+    const status = await asNobody(['--status', hidden]);
+    assert.match(status.stdout, `tunnels:       not shown: only root may read /etc/netns-run/${hidden}\n`);
+    assert.not.match(status.stdout, /EACCES|cannot read/);
+  } finally {
+    for (const name of [hidden, misnamed]) {
+      spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+      rmSync(`/etc/netns-run/${name}`, { recursive: true, force: true });
+    }
+  }
+});
+
 asRoot('--ensure as a plain user: 125, one line, nothing made', async () => {
   const name = uniqueName('ensureuser');
   try {

@@ -9,17 +9,18 @@
 // callers fall back to the programs.
 
 export interface SyscallNumbers {
+  readonly close: number;
   readonly mount: number;
   readonly umount2: number;
   readonly unshare: number;
   readonly setns: number;
 }
 
-const GENERIC: SyscallNumbers = { mount: 40, umount2: 39, unshare: 97, setns: 268 };
+const GENERIC: SyscallNumbers = { close: 57, mount: 40, umount2: 39, unshare: 97, setns: 268 };
 
 const BY_ARCH: Readonly<Partial<Record<NodeJS.Architecture, SyscallNumbers>>> = {
-  x64: { mount: 165, umount2: 166, unshare: 272, setns: 308 },
-  ia32: { mount: 21, umount2: 52, unshare: 310, setns: 346 },
+  x64: { close: 3, mount: 165, umount2: 166, unshare: 272, setns: 308 },
+  ia32: { close: 6, mount: 21, umount2: 52, unshare: 310, setns: 346 },
   // These use the kernel's generic table.
   arm64: GENERIC,
   riscv64: GENERIC,

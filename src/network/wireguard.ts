@@ -158,12 +158,13 @@ function setconfFailure(spec: WireGuardSpec, stderr: string, how: string): Netns
 }
 
 /** Starts wireguard-go for TMP in a private mount namespace seeing wg.sockets at /var/run/wireguard; returns its record once its socket is there. */
-function startWireguardGo(spec: WireGuardSpec, tmp: string, wireguardGo: string, wg: WireGuardPaths, tools: TunnelTools, undo: Rollback): MadeRecord {
+function startWireguardGo(spec: WireGuardSpec, tmp: string, wireguardGo: string, wg: WireGuardPaths, undo: Rollback): MadeRecord {
   // The mount point must exist in the host (wireguard-go would make it too); never removed, others may use it.
   makeMountPoint(SOCKET_DIR);
-  // Foreground mode: daemon mode keeps our stdout open. unshare and sh exec, so the PID is wireguard-go's.
-  const pid = startDaemon(tools.unshare, ['--mount', '--propagation', 'private', '--', tools.sh, '-c', '"$3" --bind "$1" "$2" && exec "$4" "$5"', 'sh', wg.sockets, SOCKET_DIR, tools.mount, wireguardGo, tmp], {
+  // Foreground mode: daemon mode keeps our stdout open. perl execs it, so the PID is wireguard-go's.
+  const pid = startDaemon(wireguardGo, [tmp], {
     env: { ...HELPER_ENV, WG_PROCESS_FOREGROUND: '1' },
+    privateBind: { source: wg.sockets, target: SOCKET_DIR },
   });
   undo.push(`stop wireguard-go ${pid}`, () => {
     // Still our unreaped child here, so the PID cannot have been reused.
@@ -252,7 +253,7 @@ export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: 
     setconf = { file: setconfArgs[0]!, args: setconfArgs.slice(1) };
   } else {
     makePrivateDir(wg.sockets);
-    record = { ...startWireguardGo(spec, tmp, backend.wireguardGo, wg, tools, undo), ...fingerprint };
+    record = { ...startWireguardGo(spec, tmp, backend.wireguardGo, wg, undo), ...fingerprint };
     writeRecord(wg, record);
     // wg finds wireguard-go's socket only in its private mount namespace.
     setconf = { file: tools.nsenter, args: [`--mount=/proc/${record.pid}/ns/mnt`, '--', ...setconfArgs] };

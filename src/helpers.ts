@@ -9,7 +9,6 @@
 
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { NetnsRunError, oneLine } from './errors.js';
-import { CLONE_NEWNS, MS, syscallNumbers } from './syscalls.js';
 import { findTool, TRUSTED_PATH } from './tools.js';
 
 type ChildProcessModule = typeof import('node:child_process');
@@ -197,32 +196,15 @@ export async function waitForHelper(file: string, args: readonly string[], optio
  */
 const CLOSE_INHERITED = 'use POSIX (); opendir(my $d, "/proc/self/fd") or die "/proc/self/fd: $!\\n"; my @fds = grep { /^[0-9]+$/ && $_ > 2 } readdir($d); closedir($d); POSIX::close($_) for @fds; exec { $ARGV[0] } @ARGV or die "$ARGV[0]: $!\\n"';
 
-/**
- * The same with system calls where netns-run carries their numbers
- * (syscalls.ts): without loading POSIX.pm, which costs more than perl's own
- * start, and, given a source and a target, in a private mount namespace of
- * its own with SOURCE bound at TARGET (as unshare --mount --propagation
- * private and mount --bind would, three program starts fewer).
- * Arguments: close mount unshare source target (both empty: no namespace), then the command.
- */
-const CLOSE_INHERITED_SYSCALLS = `my ($close, $mount, $unshare, $source, $target, @command) = @ARGV;
-opendir(my $d, '/proc/self/fd') or die "/proc/self/fd: $!\\n";
-my @fds = grep { /^[0-9]+$/ && $_ > 2 } readdir($d);
-closedir($d);
-syscall($close, 0 + $_) for @fds;
-if ($source ne '') {
-  my ($none, $slash) = ('none', '/');
-  syscall($unshare, ${CLONE_NEWNS}) == 0 or die "unshare: $!\\n";
-  syscall($mount, $none, $slash, 0, ${MS.REC | MS.PRIVATE}, 0) == 0 or die "making / a private mount: $!\\n";
-  syscall($mount, $source, $target, 0, ${MS.BIND}, 0) == 0 or die "binding $source on $target: $!\\n";
-}
-exec { $command[0] } @command or die "$command[0]: $!\\n";`;
-
 export interface DaemonOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly output?: number;
-  /** Run it in a private mount namespace of its own in which SOURCE is bound at TARGET. */
-  readonly privateBind?: { readonly source: string; readonly target: string };
+  /**
+   * perl's arguments before the daemon's (default: -e CLOSE_INHERITED): a
+   * program that closes every descriptor above 2 as that one does, then
+   * execs the rest (syscalls.ts's daemonPerl).
+   */
+  readonly perl?: readonly string[];
 }
 
 /**
@@ -234,17 +216,7 @@ export interface DaemonOptions {
  */
 export function startDaemon(file: string, args: readonly string[], options: DaemonOptions = {}): number {
   const out = options.output ?? 'ignore';
-  const numbers = syscallNumbers();
-  const bind = options.privateBind;
-  let perlArgs: string[];
-  if (numbers !== undefined) {
-    perlArgs = ['-e', CLOSE_INHERITED_SYSCALLS, String(numbers.close), String(numbers.mount), String(numbers.unshare), bind?.source ?? '', bind?.target ?? '', file, ...args];
-  } else if (bind !== undefined) {
-    const [unshare, sh, mount] = [findTool('unshare'), findTool('sh'), findTool('mount')];
-    perlArgs = ['-e', CLOSE_INHERITED, unshare, '--mount', '--propagation', 'private', '--', sh, '-c', '"$3" --bind "$1" "$2" && shift 3 && exec "$@"', 'sh', bind.source, bind.target, mount, file, ...args];
-  } else {
-    perlArgs = ['-e', CLOSE_INHERITED, file, ...args];
-  }
+  const perlArgs = [...(options.perl ?? ['-e', CLOSE_INHERITED]), file, ...args];
   const child = childProcesses().spawn(findTool('perl'), perlArgs, {
     env: { ...(options.env ?? HELPER_ENV) },
     stdio: ['ignore', out, out],

@@ -42,3 +42,31 @@ export const MS = { RDONLY: 1, NOSUID: 2, NODEV: 4, NOEXEC: 8, REMOUNT: 32, BIND
 export const MNT_DETACH = 2;
 export const CLONE_NEWNS = 0x20000;
 export const CLONE_NEWNET = 0x40000000;
+
+/**
+ * perl's arguments for helpers.ts's startDaemon, where the numbers are known:
+ * it closes every descriptor above 2 with close(2) (POSIX.pm, which the
+ * default program loads, costs more than perl's own start), and given BIND
+ * makes a private mount namespace with BIND.source bound at BIND.target (as
+ * unshare --mount --propagation private and mount --bind would: three
+ * program starts fewer), then execs the daemon.
+ */
+export function daemonPerl(bind?: { readonly source: string; readonly target: string }): string[] | undefined {
+  const numbers = syscallNumbers();
+  if (numbers === undefined) return undefined;
+  return ['-e', DAEMON_PERL, String(numbers.close), String(numbers.mount), String(numbers.unshare), bind?.source ?? '', bind?.target ?? ''];
+}
+
+// Arguments: close mount unshare source target (source empty: no namespace), then the command.
+const DAEMON_PERL = `my ($close, $mount, $unshare, $source, $target, @command) = @ARGV;
+opendir(my $d, '/proc/self/fd') or die "/proc/self/fd: $!\\n";
+my @fds = grep { /^[0-9]+$/ && $_ > 2 } readdir($d);
+closedir($d);
+syscall($close, 0 + $_) for @fds;
+if ($source ne '') {
+  my ($none, $slash) = ('none', '/');
+  syscall($unshare, ${CLONE_NEWNS}) == 0 or die "unshare: $!\\n";
+  syscall($mount, $none, $slash, 0, ${MS.REC | MS.PRIVATE}, 0) == 0 or die "making / a private mount: $!\\n";
+  syscall($mount, $source, $target, 0, ${MS.BIND}, 0) == 0 or die "binding $source on $target: $!\\n";
+}
+exec { $command[0] } @command or die "$command[0]: $!\\n";`;

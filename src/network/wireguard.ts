@@ -24,6 +24,7 @@ import { NetnsRunError } from '../errors.js';
 import { describeFailure, failed, HELPER_ENV, helperSucceeds, runHelper, startDaemon, tryHelper } from '../helpers.js';
 import { STATE_ROOT, type NamespacePaths } from '../name.js';
 import { findOptionalTool, findTools, type Tools } from '../tools.js';
+import { daemonPerl } from '../syscalls.js';
 import { makePrivateDir } from '../trust.js';
 import { cidrText } from './address.js';
 import { alive, processStat, sleepMs } from './processes.js';
@@ -158,14 +159,15 @@ function setconfFailure(spec: WireGuardSpec, stderr: string, how: string): Netns
 }
 
 /** Starts wireguard-go for TMP in a private mount namespace seeing wg.sockets at /var/run/wireguard; returns its record once its socket is there. */
-function startWireguardGo(spec: WireGuardSpec, tmp: string, wireguardGo: string, wg: WireGuardPaths, undo: Rollback): MadeRecord {
+function startWireguardGo(spec: WireGuardSpec, tmp: string, wireguardGo: string, wg: WireGuardPaths, tools: TunnelTools, undo: Rollback): MadeRecord {
   // The mount point must exist in the host (wireguard-go would make it too); never removed, others may use it.
   makeMountPoint(SOCKET_DIR);
-  // Foreground mode: daemon mode keeps our stdout open. perl execs it, so the PID is wireguard-go's.
-  const pid = startDaemon(wireguardGo, [tmp], {
-    env: { ...HELPER_ENV, WG_PROCESS_FOREGROUND: '1' },
-    privateBind: { source: wg.sockets, target: SOCKET_DIR },
-  });
+  // Foreground mode: daemon mode keeps our stdout open. perl (and unshare and sh) exec, so the PID is wireguard-go's.
+  const env = { ...HELPER_ENV, WG_PROCESS_FOREGROUND: '1' };
+  const perl = daemonPerl({ source: wg.sockets, target: SOCKET_DIR });
+  const pid = perl !== undefined
+    ? startDaemon(wireguardGo, [tmp], { env, perl })
+    : startDaemon(tools.unshare, ['--mount', '--propagation', 'private', '--', tools.sh, '-c', '"$3" --bind "$1" "$2" && exec "$4" "$5"', 'sh', wg.sockets, SOCKET_DIR, tools.mount, wireguardGo, tmp], { env });
   undo.push(`stop wireguard-go ${pid}`, () => {
     // Still our unreaped child here, so the PID cannot have been reused.
     if (alive(pid)) process.kill(pid, 'SIGTERM');
@@ -253,7 +255,7 @@ export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: 
     setconf = { file: setconfArgs[0]!, args: setconfArgs.slice(1) };
   } else {
     makePrivateDir(wg.sockets);
-    record = { ...startWireguardGo(spec, tmp, backend.wireguardGo, wg, undo), ...fingerprint };
+    record = { ...startWireguardGo(spec, tmp, backend.wireguardGo, wg, tools, undo), ...fingerprint };
     writeRecord(wg, record);
     // wg finds wireguard-go's socket only in its private mount namespace.
     setconf = { file: tools.nsenter, args: [`--mount=/proc/${record.pid}/ns/mnt`, '--', ...setconfArgs] };

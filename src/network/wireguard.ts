@@ -19,7 +19,7 @@
 //
 // Keys reach wg(8) on its stdin only, and what wg prints is never quoted in
 // an error: it echoes a malformed key back.
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
 import { describeFailure, failed, HELPER_ENV, helperSucceeds, runHelper, startDaemon, tryHelper } from '../helpers.js';
 import { STATE_ROOT, type NamespacePaths } from '../name.js';
@@ -229,6 +229,14 @@ function hasLink(tools: Pick<TunnelTools, 'ip'>, netns: string, ifname: string):
   return helperSucceeds(tools.ip, ['-n', netns, 'link', 'show', 'dev', ifname]);
 }
 
+/** A root-only directory of NAME's state; made by this call, it goes with a rollback, so that the state directory can go too. */
+function privateDir(path: string, undo: Rollback): void {
+  const existed = lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  makePrivateDir(path);
+  // What is left in it is ours: a record, a socket of a wireguard-go being stopped.
+  if (!existed) undo.push(`remove ${path}`, () => rmSync(path, { recursive: true, force: true }));
+}
+
 /**
  * Makes the interface SPEC describes in namespace PATHS.name: created and
  * configured in our own network namespace under a temporary name, moved in,
@@ -238,7 +246,7 @@ function hasLink(tools: Pick<TunnelTools, 'ip'>, netns: string, ifname: string):
  */
 export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: Backend, tools: TunnelTools, undo: Rollback, netnsId?: string): MadeRecord {
   const wg = wireGuardPaths(paths);
-  makePrivateDir(wg.view);
+  privateDir(wg.view, undo);
   const tmp = temporaryName();
   let record: MadeRecord;
   // Written before the thing exists: a crash right after still leaves its name for repair.
@@ -254,7 +262,7 @@ export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: 
     record = { kind: 'kernel', interfaceName: spec.interfaceName, temporaryName: tmp, ...fingerprint };
     setconf = { file: setconfArgs[0]!, args: setconfArgs.slice(1) };
   } else {
-    makePrivateDir(wg.sockets);
+    privateDir(wg.sockets, undo);
     record = { ...startWireguardGo(spec, tmp, backend.wireguardGo, wg, tools, undo), ...fingerprint };
     writeRecord(wg, record);
     // wg finds wireguard-go's socket only in its private mount namespace.

@@ -173,6 +173,20 @@ if (!isRoot) {
     });
   });
 
+  test('netns-run NAME: a first use that fails after wireguard-go started leaves no namespace, process or state directory', async () => {
+    // Refused by the kernel once the interface is inside: the same address twice.
+    const config = world.clientConfig().replace(`Address = ${CLIENT_V4}/32`, `Address = ${CLIENT_V4}/32, ${CLIENT_V4}/32`);
+    await withConfiguredName(config, async (name) => {
+      const result = await netnsRunInHost([name, '--', 'true']);
+      assertOneErrorLine(result, 125, 'duplicate address');
+      assert.not.match(result.stderr, /could not undo/, result.stderr);
+      assert.ok(await eventually(() => world.hostProcesses().length === 0, 5_000), 'wireguard-go is left');
+      assert.not.ok(present(`/run/netns/${name}`), 'the namespace is left');
+      assert.not.ok(present(`/run/netns-run/${name}`), 'the state directory is left');
+      assert.equal(world.hostLinks(), ['lo', 'nrwh0']);
+    });
+  });
+
   test("wireguard-go keeps none of the caller's descriptors: a pipe or file the caller left open is not held for the namespace's life", async () => {
     await withConfiguredName(world.clientConfig(), async (name) => {
       const marker = `/tmp/nrw-fd-${process.pid}`;

@@ -218,6 +218,17 @@ export async function waitForHelper(file: string, args: readonly string[], optio
  */
 const CLOSE_INHERITED = 'use POSIX (); opendir(my $d, "/proc/self/fd") or die "/proc/self/fd: $!\\n"; my @fds = grep { /^[0-9]+$/ && $_ > 2 } readdir($d); closedir($d); POSIX::close($_) for @fds; exec { $ARGV[0] } @ARGV or die "$ARGV[0]: $!\\n"';
 
+export interface DaemonOptions {
+  readonly env?: Readonly<Record<string, string>>;
+  readonly output?: number;
+  /**
+   * perl's arguments before the daemon's (default: -e CLOSE_INHERITED): a
+   * program that closes every descriptor above 2 as that one does, then
+   * execs the rest (syscalls.ts's daemonPerl).
+   */
+  readonly perl?: readonly string[];
+}
+
 /**
  * Starts a helper that outlives netns-run (wireguard-go): its own session,
  * no terminal, standard input from /dev/null, its output to the descriptor
@@ -225,9 +236,10 @@ const CLOSE_INHERITED = 'use POSIX (); opendir(my $d, "/proc/self/fd") or die "/
  * Returns its PID (perl execs the daemon, so it is the daemon's); whoever
  * records it ends it.
  */
-export function startDaemon(file: string, args: readonly string[], options: { readonly env?: Readonly<Record<string, string>>; readonly output?: number } = {}): number {
+export function startDaemon(file: string, args: readonly string[], options: DaemonOptions = {}): number {
   const out = options.output ?? 'ignore';
-  const child = childProcesses().spawn(findTool('perl'), ['-e', CLOSE_INHERITED, file, ...args], {
+  const perlArgs = [...(options.perl ?? ['-e', CLOSE_INHERITED]), file, ...args];
+  const child = childProcesses().spawn(findTool('perl'), perlArgs, {
     env: { ...(options.env ?? HELPER_ENV) },
     stdio: ['ignore', out, out],
     detached: true,

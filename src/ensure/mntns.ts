@@ -7,6 +7,7 @@ import { describeFailure, failed, helperSucceeds, lastLine, runHelper, tryHelper
 import { coversRecord, hostIdentity, isNamespaceMount, mntnsRecord, mountPoints, namespaceId } from './inspect.js';
 import { syncCopies } from './resolver.js';
 import type { Undo } from './undo.js';
+import { CLONE_NEWNET, CLONE_NEWNS, MNT_DETACH, MS, syscallArgs, syscallNumbers } from '../syscalls.js';
 
 /**
  * A nsfs file can only be bound onto a private mount: on a host where / is
@@ -127,6 +128,45 @@ done
 if [ /proc/$$/ns/mnt -ef "$ours" ]; then echo 'the helper did not get a namespace of its own' >&2; exit 1; fi
 "$nsenter" --mount="$ours" -- "$mount" --bind /proc/$$/ns/mnt "$mntns" || exit 3`;
 
+// The same set-up in one perl process, where netns-run carries the system
+// call numbers (syscalls.ts): a dozen program starts fewer on every first
+// use. Arguments: the numbers (mount umount2 unshare setns), then as above
+// (network namespace, ours, mntns, name, state root, covers). It enters the
+// network namespace (sysfs shows the mounter's), makes a mount namespace
+// of its own, configures it, checks it is new, goes back to ours and binds
+// the new one onto mntns from there. Status 3: only the bind failed.
+const SETUP_PERL = `my ($mount, $umount2, $unshare, $setns, $netns, $ours, $mntns, $name, $root, @covers) = @ARGV;
+sub fail { print STDERR "$_[0]\\n"; exit($_[1] || 1) }
+# syscall() may write to its string arguments: literals are copied first.
+my ($none, $slash, $sys, $sysfs, $self) = ('none', '/', '/sys', 'sysfs', '/proc/self/ns/mnt');
+open(my $net, '<', $netns) or fail("$netns: $!");
+syscall($setns, fileno($net), ${CLONE_NEWNET}) == 0 or fail("entering $netns: $!");
+open(my $old, '<', $ours) or fail("$ours: $!");
+syscall($unshare, ${CLONE_NEWNS}) == 0 or fail("unshare: $!");
+syscall($mount, $none, $slash, 0, ${MS.REC | MS.SLAVE}, 0) == 0 or fail("making / a slave mount: $!");
+while (@covers >= 3) {
+  my ($kind, $source, $host) = splice(@covers, 0, 3);
+  if ($kind eq 'file') {
+    syscall($mount, $source, $host, 0, ${MS.BIND}, 0) == 0 or fail("binding $source on $host: $!");
+    syscall($mount, $none, $host, 0, ${MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC}, 0) == 0 or fail("making $host read-only: $!");
+  } elsif ($kind eq 'directory' || -d $host) {
+    syscall($mount, $source, $host, 0, ${MS.BIND}, 0) == 0 or fail("binding $source on $host: $!");
+  }
+}
+my @stacked = ('/run/netns', $root);
+for my $dir (@stacked) {
+  for (1 .. 8) { last if syscall($umount2, $dir, ${MNT_DETACH}) != 0 }
+}
+syscall($umount2, $sys, ${MNT_DETACH});
+syscall($mount, $name, $sys, $sysfs, 0, 0) == 0 or syscall($mount, $name, $sys, $sysfs, ${MS.RDONLY}, 0) == 0 or fail("mounting sysfs: $!");
+my @new = stat($self);
+my @was = stat($old);
+fail('the helper did not get a namespace of its own') if $new[0] == $was[0] && $new[1] == $was[1];
+open(my $made, '<', $self) or fail("$self: $!");
+syscall($setns, fileno($old), ${CLONE_NEWNS}) == 0 or fail("returning to our mount namespace: $!");
+my $source = '/proc/self/fd/' . fileno($made);
+syscall($mount, $source, $mntns, 0, ${MS.BIND}, 0) == 0 or fail("binding the mount namespace on $mntns: $!", 3);`;
+
 function inodeOf(path: string): bigint {
   return statSync(path, { bigint: true }).ino;
 }
@@ -143,7 +183,7 @@ export function allowedCpus(statusText: string): number[] {
   return cpus;
 }
 
-type HolderTools = Pick<Tools, 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'taskset'>;
+type HolderTools = Pick<Tools, 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'taskset' | 'perl'>;
 
 /**
  * One try, one synchronous helper: it makes the namespace, configures it
@@ -153,10 +193,13 @@ type HolderTools = Pick<Tools, 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh'
  */
 async function tryHoldAndBind(paths: NamespacePaths, tools: HolderTools, cpu: number | undefined): Promise<boolean> {
   const ours = `/proc/${process.pid}/ns/mnt`;
-  const chain = [`--net=${paths.netns}`, '--', tools.unshare, '--mount', '--propagation', 'slave', '--',
-    tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.nsenter, paths.name, ours, paths.mntns, paths.stateRoot,
-    ...paths.covered.flatMap(({ kind, source, host }) => [kind, source, host])];
-  const [file, args] = cpu === undefined ? [tools.nsenter, chain] : [tools.taskset, ['--cpu-list', String(cpu), tools.nsenter, ...chain]];
+  const covers = paths.covered.flatMap(({ kind, source, host }) => [kind, source, host]);
+  const numbers = syscallNumbers();
+  const chain = numbers !== undefined
+    ? [tools.perl, '-e', SETUP_PERL, ...syscallArgs(numbers), paths.netns, ours, paths.mntns, paths.name, paths.stateRoot, ...covers]
+    : [tools.nsenter, `--net=${paths.netns}`, '--', tools.unshare, '--mount', '--propagation', 'slave', '--',
+        tools.sh, '-c', SETUP_SCRIPT, 'netns-run-setup', tools.mount, tools.umount, tools.nsenter, paths.name, ours, paths.mntns, paths.stateRoot, ...covers];
+  const [file, args] = cpu === undefined ? [chain[0]!, chain.slice(1)] : [tools.taskset, ['--cpu-list', String(cpu), ...chain]];
   const result = tryHelper(file, args, { stdout: 'ignore' });
   if (result.code === 3) return false;
   if (failed(result)) {

@@ -24,7 +24,7 @@ import { newUndo } from './undo.js';
 export async function setUp(paths: NamespacePaths, facts: NamespaceFacts, cannotCreate: CreateRefused | undefined, reconcile: boolean): Promise<Ensured> {
   const readOnly = readOnlyDirectory(paths, facts);
   if (readOnly !== undefined) throw notHere(paths, `${readOnly} is read-only`);
-  const tools = findTools(['ip', 'nsenter', 'unshare', 'mount', 'umount', 'sh', 'flock', 'taskset'] as const);
+  const tools = findTools(['ip', 'nsenter', 'unshare', 'mount', 'umount', 'sh', 'flock', 'taskset', 'perl'] as const);
   const undo = await newUndo();
   let release: (() => void) | undefined;
   // A stop signal (a caller's Ctrl-Z, which sudo passes on) must not park us

@@ -29,7 +29,7 @@ import { restartDeadNscd, startNscd, stopNscd } from '../network/nscd.js';
 import { runDownHooks, runUpHooks } from '../network/hooks.js';
 import { writeFileSync } from 'node:fs';
 
-export type SetupTools = Pick<Tools, 'ip' | 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'flock' | 'taskset'>;
+export type SetupTools = Pick<Tools, 'ip' | 'nsenter' | 'unshare' | 'mount' | 'umount' | 'sh' | 'flock' | 'taskset' | 'perl'>;
 
 export interface SetupContext {
   readonly paths: NamespacePaths;

@@ -19,11 +19,12 @@
 //
 // Keys reach wg(8) on its stdin only, and what wg prints is never quoted in
 // an error: it echoes a malformed key back.
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, symlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { NetnsRunError } from '../errors.js';
 import { describeFailure, failed, HELPER_ENV, helperSucceeds, runHelper, startDaemon, tryHelper } from '../helpers.js';
-import type { NamespacePaths } from '../name.js';
+import { STATE_ROOT, type NamespacePaths } from '../name.js';
 import { findOptionalTool, findTools, type Tools } from '../tools.js';
+import { daemonPerl } from '../syscalls.js';
 import { makePrivateDir } from '../trust.js';
 import { cidrText } from './address.js';
 import { alive, processStat, sleepMs } from './processes.js';
@@ -52,18 +53,58 @@ export function findTunnelTools(): TunnelTools {
 /**
  * Kernel WireGuard if this kernel makes a wireguard link (tried in a
  * throwaway network namespace, so nothing of the host's is touched; the
- * module loads on demand), else wireguard-go if installed. Asked afresh on
- * each setup: a module installed since must be used.
+ * module loads on demand), else wireguard-go if installed. A kernel that
+ * could not make one is remembered until the next boot (NO_KERNEL_WIREGUARD):
+ * the probe costs two program starts on every first use. A module loaded
+ * since is still seen (/sys/module/wireguard) and used.
  */
 export function chooseBackend(tools: Pick<TunnelTools, 'ip' | 'unshare'>): Backend {
   // Loaded or built in: no need to try.
   if (lstatSync('/sys/module/wireguard', { throwIfNoEntry: false }) !== undefined) return { kind: 'kernel' };
-  if (!failed(tryHelper(tools.unshare, ['--net', '--', tools.ip, 'link', 'add', 'nrwg-probe', 'type', 'wireguard']))) return { kind: 'kernel' };
+  const boot = bootId();
+  if (!knownWithoutWireGuard(boot)) {
+    if (!failed(tryHelper(tools.unshare, ['--net', '--', tools.ip, 'link', 'add', 'nrwg-probe', 'type', 'wireguard']))) return { kind: 'kernel' };
+    rememberWithoutWireGuard(boot);
+  }
   const wireguardGo = findOptionalTool('wireguard-go');
   if (wireguardGo === undefined) {
     throw new NetnsRunError('this kernel has no WireGuard and wireguard-go is not installed; install the packages wireguard-go and wireguard-tools');
   }
   return { kind: 'userspace', wireguardGo };
+}
+
+/** Root's record that this boot's kernel made no wireguard link: {"bootId": "..."}. */
+// A dot first: no namespace can have that name (name.ts), so it never meets a state directory.
+export const NO_KERNEL_WIREGUARD = `${STATE_ROOT}/.no-kernel-wireguard`;
+
+function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Believed only if it is root's, a regular file no one else may write, and of this boot. */
+function knownWithoutWireGuard(boot: string): boolean {
+  if (boot === '') return false;
+  const st = lstatSync(NO_KERNEL_WIREGUARD, { throwIfNoEntry: false });
+  if (st === undefined || !st.isFile() || st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
+  try {
+    return (JSON.parse(readFileSync(NO_KERNEL_WIREGUARD, 'utf8')) as { bootId?: unknown }).bootId === boot;
+  } catch {
+    return false;
+  }
+}
+
+/** Best effort: a /run that cannot be written only means probing again next time. */
+function rememberWithoutWireGuard(boot: string): void {
+  if (boot === '') return;
+  try {
+    writeRecordFile(NO_KERNEL_WIREGUARD, { bootId: boot }, 0o644);
+  } catch {
+    // probed again next time
+  }
 }
 
 /** Replaced whole (a new file renamed over the old): a SIGKILL leaves the old record or the new one, never an empty one. */
@@ -121,10 +162,12 @@ function setconfFailure(spec: WireGuardSpec, stderr: string, how: string): Netns
 function startWireguardGo(spec: WireGuardSpec, tmp: string, wireguardGo: string, wg: WireGuardPaths, tools: TunnelTools, undo: Rollback): MadeRecord {
   // The mount point must exist in the host (wireguard-go would make it too); never removed, others may use it.
   makeMountPoint(SOCKET_DIR);
-  // Foreground mode: daemon mode keeps our stdout open. unshare and sh exec, so the PID is wireguard-go's.
-  const pid = startDaemon(tools.unshare, ['--mount', '--propagation', 'private', '--', tools.sh, '-c', '"$3" --bind "$1" "$2" && exec "$4" "$5"', 'sh', wg.sockets, SOCKET_DIR, tools.mount, wireguardGo, tmp], {
-    env: { ...HELPER_ENV, WG_PROCESS_FOREGROUND: '1' },
-  });
+  // Foreground mode: daemon mode keeps our stdout open. perl (and unshare and sh) exec, so the PID is wireguard-go's.
+  const env = { ...HELPER_ENV, WG_PROCESS_FOREGROUND: '1' };
+  const perl = daemonPerl({ source: wg.sockets, target: SOCKET_DIR });
+  const pid = perl !== undefined
+    ? startDaemon(wireguardGo, [tmp], { env, perl })
+    : startDaemon(tools.unshare, ['--mount', '--propagation', 'private', '--', tools.sh, '-c', '"$3" --bind "$1" "$2" && exec "$4" "$5"', 'sh', wg.sockets, SOCKET_DIR, tools.mount, wireguardGo, tmp], { env });
   undo.push(`stop wireguard-go ${pid}`, () => {
     // Still our unreaped child here, so the PID cannot have been reused.
     if (alive(pid)) process.kill(pid, 'SIGTERM');
@@ -149,6 +192,26 @@ function makeMountPoint(path: string): void {
   }
 }
 
+/**
+ * The wg setconf text in a file only root can read, unlinked as soon as it
+ * is open, for wg to read through the descriptor returned: never in argv,
+ * and without a program (cat, sh) to turn Node's socket into something
+ * fopen() takes. Node has no pipe(2). A SIGKILL between open and unlink
+ * leaves the file in root's private directory, where removeTunnel finds it.
+ */
+function setconfFile(wg: WireGuardPaths, tmp: string, text: string): number {
+  const path = `${wg.view}/${tmp}.setconf`;
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    unlinkSync(path);
+    writeSync(fd, text);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
+
 /** The `ip -batch` lines that finish the interface inside NAME: name, MTU, addresses, up, routes. */
 export function insideCommands(spec: WireGuardSpec, tmp: string): string {
   const dev = spec.interfaceName;
@@ -166,6 +229,14 @@ function hasLink(tools: Pick<TunnelTools, 'ip'>, netns: string, ifname: string):
   return helperSucceeds(tools.ip, ['-n', netns, 'link', 'show', 'dev', ifname]);
 }
 
+/** A root-only directory of NAME's state; made by this call, it goes with a rollback, so that the state directory can go too. */
+function privateDir(path: string, undo: Rollback): void {
+  const existed = lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  makePrivateDir(path);
+  // What is left in it is ours: a record, a socket of a wireguard-go being stopped.
+  if (!existed) undo.push(`remove ${path}`, () => rmSync(path, { recursive: true, force: true }));
+}
+
 /**
  * Makes the interface SPEC describes in namespace PATHS.name: created and
  * configured in our own network namespace under a temporary name, moved in,
@@ -175,16 +246,15 @@ function hasLink(tools: Pick<TunnelTools, 'ip'>, netns: string, ifname: string):
  */
 export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: Backend, tools: TunnelTools, undo: Rollback, netnsId?: string): MadeRecord {
   const wg = wireGuardPaths(paths);
-  makePrivateDir(wg.view);
+  privateDir(wg.view, undo);
   const tmp = temporaryName();
   let record: MadeRecord;
   // Written before the thing exists: a crash right after still leaves its name for repair.
   const fingerprint = spec.fingerprint !== undefined ? { fingerprint: spec.fingerprint } : {};
   writeRecord(wg, { kind: backend.kind, interfaceName: spec.interfaceName, temporaryName: tmp, ...fingerprint });
   undo.push(`remove ${recordPath(wg, spec.interfaceName)}`, () => unlinkSync(recordPath(wg, spec.interfaceName)));
-  // Node hands input to a helper over a socket, and wg setconf fopen()s
-  // /dev/stdin, which fails on a socket (ENXIO): cat turns it into a pipe.
-  const setconfArgs = [tools.sh, '-c', '"$1" | "$2" setconf "$3" /dev/stdin', 'sh', tools.cat, tools.wg, tmp];
+  // wg setconf fopen()s the file it is given: its descriptor 3, an unlinked root-only file (setconfFile).
+  const setconfArgs = [tools.wg, 'setconf', tmp, '/dev/fd/3'];
   let setconf: { file: string; args: string[] };
   if (backend.kind === 'kernel') {
     runHelper(tools.ip, ['link', 'add', 'dev', tmp, 'type', 'wireguard'], `making WireGuard interface ${spec.interfaceName}`);
@@ -192,14 +262,20 @@ export function makeTunnel(spec: WireGuardSpec, paths: NamespacePaths, backend: 
     record = { kind: 'kernel', interfaceName: spec.interfaceName, temporaryName: tmp, ...fingerprint };
     setconf = { file: setconfArgs[0]!, args: setconfArgs.slice(1) };
   } else {
-    makePrivateDir(wg.sockets);
+    privateDir(wg.sockets, undo);
     record = { ...startWireguardGo(spec, tmp, backend.wireguardGo, wg, tools, undo), ...fingerprint };
     writeRecord(wg, record);
     // wg finds wireguard-go's socket only in its private mount namespace.
     setconf = { file: tools.nsenter, args: [`--mount=/proc/${record.pid}/ns/mnt`, '--', ...setconfArgs] };
   }
-  // The keys go on stdin; wg's own words never reach the message.
-  const outcome = tryHelper(setconf.file, setconf.args, { input: renderSetconf(spec) });
+  // The keys go in a descriptor; wg's own words never reach the message.
+  const fd = setconfFile(wg, tmp, renderSetconf(spec));
+  let outcome;
+  try {
+    outcome = tryHelper(setconf.file, setconf.args, { fds: [fd] });
+  } finally {
+    closeSync(fd);
+  }
   if (failed(outcome)) throw setconfFailure(spec, outcome.stderr, outcome.code !== null ? `exited with status ${outcome.code}` : describeFailure('wg', outcome));
   runHelper(tools.ip, ['link', 'set', 'dev', tmp, 'netns', paths.name], `moving ${spec.interfaceName} into ${paths.name}`);
   // By its temporary name until the rename: an IFNAME there may be someone else's.
@@ -313,7 +389,7 @@ export function removeTunnel(given: MadeRecord, paths: NamespacePaths, tools: Pi
   if (TEMPORARY_NAME.test(record.temporaryName) && helperSucceeds(tools.ip, ['link', 'show', 'dev', record.temporaryName])) {
     if (!helperSucceeds(tools.ip, ['link', 'delete', 'dev', record.temporaryName])) problems.push(`interface ${record.temporaryName}`);
   }
-  for (const file of [`${wg.view}/${record.interfaceName}.sock`, `${wg.sockets}/${record.temporaryName}.sock`, `${recordPath(wg, record.interfaceName)}.new`, recordPath(wg, record.interfaceName)]) {
+  for (const file of [`${wg.view}/${record.interfaceName}.sock`, `${wg.view}/${record.temporaryName}.setconf`, `${wg.sockets}/${record.temporaryName}.sock`, `${recordPath(wg, record.interfaceName)}.new`, recordPath(wg, record.interfaceName)]) {
     try {
       unlinkSync(file);
     } catch (error) {

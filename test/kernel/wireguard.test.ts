@@ -173,6 +173,20 @@ if (!isRoot) {
     });
   });
 
+  test('netns-run NAME: a first use that fails after wireguard-go started leaves no namespace, process or state directory', async () => {
+    // Refused by the kernel once the interface is inside: the same address twice.
+    const config = world.clientConfig().replace(`Address = ${CLIENT_V4}/32`, `Address = ${CLIENT_V4}/32, ${CLIENT_V4}/32`);
+    await withConfiguredName(config, async (name) => {
+      const result = await netnsRunInHost([name, '--', 'true']);
+      assertOneErrorLine(result, 125, 'duplicate address');
+      assert.not.match(result.stderr, /could not undo/, result.stderr);
+      assert.ok(await eventually(() => world.hostProcesses().length === 0, 5_000), 'wireguard-go is left');
+      assert.not.ok(present(`/run/netns/${name}`), 'the namespace is left');
+      assert.not.ok(present(`/run/netns-run/${name}`), 'the state directory is left');
+      assert.equal(world.hostLinks(), ['lo', 'nrwh0']);
+    });
+  });
+
   test("wireguard-go keeps none of the caller's descriptors: a pipe or file the caller left open is not held for the namespace's life", async () => {
     await withConfiguredName(world.clientConfig(), async (name) => {
       const marker = `/tmp/nrw-fd-${process.pid}`;
@@ -293,13 +307,24 @@ if (!isRoot) {
     ['wireguard-go started', () => world.hostProcesses().some((pid) => { try { return readlinkSync(`/proc/${pid}/exe`).endsWith('wireguard-go'); } catch { return false; } })],
     // Under its temporary name only for a few ms, too short to poll for: moved in, renamed or not.
     ['the interface moved in', (name) => /nrwg-|wg0/.test(trySh(`ip -n ${name} -o link`).stdout)],
-    ['wg0 inside', (name) => trySh(`ip -n ${name} -o link`).stdout.includes('wg0')],
+    // The link to wg0's socket is made right after the rename, and is seen without starting a program:
+    // what is left of first use after it takes only tens of milliseconds, too short for ip every 20 ms.
+    ['wg0 inside', (name) => present(`/run/netns-run/${name}/wireguard/wg0.sock`)],
   ];
+  /** eventually, polling every millisecond: the points above last only a little longer than a poll of ip. */
+  const soon = async (condition: () => boolean, boundMs: number): Promise<boolean> => {
+    const until = Date.now() + boundMs;
+    while (!condition()) {
+      if (Date.now() > until) return false;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    return true;
+  };
   for (const [point, reached] of KILL_POINTS) {
     test(`SIGKILL of first use once ${point}: the next call repairs it, one tunnel, one wireguard-go`, async () => {
       await withConfiguredName(world.clientConfig(), async (name) => {
         const first = netnsRunInHost([name, '--', 'true']);
-        assert.ok(await eventually(() => present(`/run/netns/${name}`) && reached(name), 10_000), `never saw ${point}`);
+        assert.ok(await soon(() => present(`/run/netns/${name}`) && reached(name), 10_000), `never saw ${point}`);
         const nodes = netnsRunNodes();
         for (const pid of nodes) process.kill(pid, 'SIGKILL');
         // Killed half-way, not after it had finished: otherwise this proves nothing.
@@ -354,11 +379,14 @@ if (!isRoot) {
         // -f follows wireguard-go too, which outlives the driver: strace ends once remove has stopped it.
         const traced = runProgram('nsenter', [`--net=/run/netns/${world.host}`, '--', 'strace', '-f', '-qq', '-e', 'trace=execve', '-v', '-s', '65536', '-o', trace, NODE, DRIVER, 'make', name], { timeoutMs: 30_000 });
         assert.ok(await eventually(() => linksIn(name).includes('wg0'), 20_000), 'no wg0 made under strace');
+        // wg read the keys from an unlinked file: none is left where it was made.
+        const view = `/run/netns-run/${name}/wireguard`;
+        assert.equal(readdirSync(view).filter((file) => file.endsWith('.setconf')), [], `a setconf file left in ${view}`);
         assertRanOk(await driver(world, ['remove', name]), 'remove');
         await traced;
         const execs = readFileSync(trace, 'utf8');
         const programs = new Set([...execs.matchAll(/execve\("([^"]+)"/g)].map((m) => m[1]!.split('/').pop()));
-        for (const program of ['wg', 'wireguard-go', 'ip', 'cat']) assert.ok(programs.has(program), `${program} was not run: ${[...programs].join(' ')}`);
+        for (const program of ['wg', 'wireguard-go', 'ip']) assert.ok(programs.has(program), `${program} was not run: ${[...programs].join(' ')}`);
         for (const secret of [KEYS.clientPrivate, KEYS.preshared]) assert.not.ok(execs.includes(secret), 'a key was on a command line or in an environment');
       } finally {
         rmSync(trace, { force: true });

@@ -23,6 +23,10 @@ import { auditClean, noSecret, nothingGained, nothingMade, refused, show, worked
 import { anythingMentioning, everythingOf, removeEverything } from '../support/kernel.js';
 import { skip } from '../support/skip.js';
 import { BIN, NODE, runProgram, skipReason, uniqueName } from '../support/netns-run.js';
+import { syscallNumbers } from '../../src/syscalls.js';
+
+/** What makes the kept mount namespace as root: one perl where netns-run carries the system call numbers, else unshare and mount. */
+const MOUNT_MAKERS = syscallNumbers() !== undefined ? ['perl'] : ['mount', 'unshare'];
 
 
 /** A namespace that exists (made by root) and that the attacker may use. */
@@ -176,7 +180,7 @@ suite.eachMode('LD_LIBRARY_PATH, LD_DEBUG_OUTPUT, GCONV_PATH, GLIBC_TUNABLES, LO
   const result = await attackRun(mode, a, [name, '--', '/bin/sh', '-c', 'echo ok'], { env, trace: true });
   worked(result, 'first use under hostile glibc variables');
   assert.is(result.stdout, 'ok\n');
-  auditClean(result, 'glibc variables', ['nsenter', 'setpriv', 'ip', 'mount']);
+  auditClean(result, 'glibc variables', ['nsenter', 'setpriv', 'ip', ...MOUNT_MAKERS.slice(0, 1)]);
   nothingGained(a, 'glibc variables');
 });
 
@@ -395,7 +399,7 @@ suite.eachMode('everything at once on first use, traced: no privileged process t
   const result = await attackRun(mode, a, [name, '--', '/bin/sh', '-c', 'echo ok'], { env, trace: true });
   worked(result, 'first use under everything hostile');
   assert.ok(result.stdout.endsWith('ok\n'), show(result));
-  auditClean(result, 'everything at once', ['nsenter', 'setpriv', 'ip', 'mount', 'unshare']);
+  auditClean(result, 'everything at once', ['nsenter', 'setpriv', 'ip', ...MOUNT_MAKERS]);
   nothingGained(a, 'everything at once');
 }, ['sudo', 'setuid', 'self', 'wrapper']);
 

@@ -2,25 +2,16 @@
 // with FILE:LINE), and what the forward then runs. Pure, no root.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { NetnsRunError } from '../../src/errors.js';
 import { endpointText, forwardText, parseEndpoint } from '../../src/network/conf/forwards.js';
 import { carrier, describeForwards, formatForward, RELAY } from '../../src/network/forwards.js';
 import { parseNetworkConf } from '../../src/network/network-conf.js';
+import { oneLineRefusal } from '../support/refusal.js';
 
 const FILE = '/etc/netns-run/vpn/network.conf';
 const parse = (text: string) => parseNetworkConf(text, FILE);
 
 function refusal(text: string): string {
-  try {
-    parse(text);
-  } catch (error) {
-    assert.instance(error, NetnsRunError);
-    const message = (error as Error).message;
-    assert.not.match(message, /\n/);
-    return message;
-  }
-  assert.unreachable(`accepted: ${text}`);
-  return '';
+  return oneLineRefusal(() => parse(text), text);
 }
 
 const TRANSMISSION = `

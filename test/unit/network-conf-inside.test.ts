@@ -2,11 +2,11 @@
 // accept, and the one FILE:LINE line for everything they refuse.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { NetnsRunError } from '../../src/errors.js';
 import { DEFAULT_NSCD } from '../../src/network/conf/inside.js';
 import { hookOrder } from '../../src/network/hooks.js';
 import { parseNetworkConf } from '../../src/network/network-conf.js';
 import { formatInside } from '../../src/network/inside-report.js';
+import { oneLineRefusal } from '../support/refusal.js';
 
 const FILE = '/etc/netns-run/x/network.conf';
 
@@ -16,16 +16,7 @@ function parse(text: string) {
 
 /** The message of the error TEXT is refused with; fails if it is accepted. */
 function refused(text: string): string {
-  try {
-    parse(text);
-  } catch (error) {
-    assert.instance(error, NetnsRunError);
-    const message = (error as Error).message;
-    assert.not.match(message, /\n/, 'one line');
-    return message;
-  }
-  assert.unreachable(`accepted: ${JSON.stringify(text)}`);
-  return '';
+  return oneLineRefusal(() => parse(text), text);
 }
 
 test('[Sysctl]: any net.* key, repeatable sections, values kept as written (blanks squeezed)', () => {

@@ -3,29 +3,20 @@
 // test/kernel/links.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { NetnsRunError } from '../../src/errors.js';
 import { parseNetworkConf } from '../../src/network/network-conf.js';
 import { LINK_KEYS, type MacvlanSpec, type VethSpec } from '../../src/network/conf/links.js';
 import { readFileSync } from 'node:fs';
 import { ROOT } from '../support/netns-run.js';
 import { defaultPeerName, formatLink, natRuleset, readLinksRecord, routeLines } from '../../src/network/links.js';
+import { oneLineRefusal } from '../support/refusal.js';
 
 const FILE = '/etc/netns-run/lab/network.conf';
 const parse = (text: string) => parseNetworkConf(text, FILE);
 
 /** The one line parse refuses TEXT with; it must start with FILE:LINE. */
 function refusal(text: string, line: number): string {
-  try {
-    parse(text);
-  } catch (error) {
-    assert.instance(error, NetnsRunError);
-    const message = (error as Error).message;
-    assert.ok(message.startsWith(`${FILE}:${line}: `), `expected ${FILE}:${line}: ..., got ${message}`);
-    assert.not.match(message, /\n/);
-    return message.slice(`${FILE}:${line}: `.length);
-  }
-  assert.unreachable(`accepted:\n${text}`);
-  return '';
+  const at = `${FILE}:${line}: `;
+  return oneLineRefusal(() => parse(text), text, at).slice(at.length);
 }
 
 test('a veth to the host with everything: addresses v4 and v6, MTU, MACs, default route per family, masquerade', () => {

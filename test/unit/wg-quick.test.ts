@@ -1,29 +1,19 @@
 import { inspect } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { NetnsRunError } from '../../src/errors.js';
 import { cidrText, network, parseCidr } from '../../src/network/address.js';
 import { Secret } from '../../src/network/secret.js';
 import { isInterfaceName } from '../../src/network/files.js';
 import { parseWgQuick, renderResolvConf, renderSetconf, routes } from '../../src/network/wg-quick.js';
 import { IVPN, KEYS, MESSY, MULLVAD, PROTON } from '../support/wg-samples.js';
+import { oneLineRefusal } from '../support/refusal.js';
 
 const FILE = '/etc/netns-run/wg/wg0.conf';
 const parse = (text: string) => parseWgQuick(text, FILE, 'wg0');
 
 /** The error parse raises: a NetnsRunError whose one line starts with FILE:LINE. */
 function refusal(text: string, line: number): string {
-  try {
-    parse(text);
-  } catch (error) {
-    assert.instance(error, NetnsRunError);
-    const message = (error as Error).message;
-    assert.ok(message.startsWith(`${FILE}:${line}: `), `expected ${FILE}:${line}: ..., got ${message}`);
-    assert.not.match(message, /\n/);
-    return message;
-  }
-  assert.unreachable(`accepted: ${text}`);
-  return '';
+  return oneLineRefusal(() => parse(text), text, `${FILE}:${line}: `);
 }
 
 const HEAD = `[Interface]\nPrivateKey = ${KEYS.clientPrivate}\n`;
